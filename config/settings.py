@@ -1,0 +1,230 @@
+"""Every setting of the container, read from the environment once and validated.
+
+Each process (launcher, MMS worker, trainer) calls `load()`; the result is cached, so the
+environment is parsed exactly once per process. Every variable is listed in the README.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAGEMAKER_MODEL_DIR = Path("/opt/ml/model")
+DEMO_MODEL_DIR = REPO_ROOT / "build" / "demo-model"
+# MMS refuses ports >= 32767 at start ("Invalid port number").
+MAX_MMS_PORT = 32766
+MEDIA_TYPES = ("application/json", "text/csv", "application/jsonlines")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+BATCH_STRATEGIES = ("MULTI_RECORD", "SINGLE_RECORD")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the container cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_dir: Path
+    port: int
+    management_port: int
+    workers: int
+    timeout_seconds: int
+    max_payload_mb: int
+    log_level: str
+    default_accept: str
+    # Card catalogue freshness (S3 side thread).
+    card_variables_s3_uri: str | None = None
+    refresh_interval_seconds: float = 300.0
+    refresh_jitter_fraction: float = 0.1
+    s3_connect_timeout_seconds: float = 2.0
+    s3_read_timeout_seconds: float = 5.0
+    s3_attempts: int = 3
+    startup_s3_timeout_seconds: float = 2.0
+    catalog_cache_dir: Path = Path("/tmp/approval-odds/catalog-cache")
+    catalog_min_keep_fraction: float = 0.5
+    control_dir: Path = Path("/tmp/approval-odds/control")
+    # Batch transform.
+    batch: bool = False
+    batch_strategy: str = "MULTI_RECORD"
+    max_concurrent_transforms: int | None = None
+    default_cards: tuple[str, ...] | None = None
+
+    @property
+    def max_payload_bytes(self) -> int:
+        return self.max_payload_mb * 1024 * 1024
+
+
+def _first(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
+    """The first of `names` that is set to a non-blank value, with its name (for messages)."""
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return name, value
+    return None
+
+
+def _parsed(env: Mapping[str, str], names: tuple[str, ...], parse: Callable[[str], T], default: T, expected: str) -> T:
+    found = _first(env, *names)
+    if found is None:
+        return default
+    name, raw = found
+    try:
+        return parse(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is invalid: expected {expected}") from None
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError
+        return value
+
+    return parse
+
+
+def _float_in(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not low <= value <= high:  # also rejects NaN
+            raise ValueError
+        return value
+
+    return parse
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.upper().replace("-", "_") if options[0].isupper() else raw.lower()
+        if value not in options:
+            raise ValueError
+        return value
+
+    return parse
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes"):
+        return True
+    if lowered in ("0", "false", "no"):
+        return False
+    raise ValueError
+
+
+def _card_list(raw: str) -> tuple[str, ...]:
+    cards = tuple(card.strip() for card in raw.split(","))
+    if not all(cards) or len(set(cards)) != len(cards):
+        raise ValueError
+    return cards
+
+
+def _s3_uri(raw: str) -> str:
+    bucket, _, key = raw.removeprefix("s3://").partition("/")
+    if not raw.startswith("s3://") or not bucket or not key or key.endswith("/"):
+        raise ValueError
+    return raw
+
+
+def _default_model_dir(env: Mapping[str, str]) -> Path:
+    """SageMaker's /opt/ml/model when it holds a model, else the locally built demo model."""
+    base = env.get("SAGEMAKER_BASE_DIR", "").strip()
+    sagemaker_dir = Path(base) / "model" if base else SAGEMAKER_MODEL_DIR
+    if (sagemaker_dir / "model_metadata.json").exists():
+        return sagemaker_dir
+    return DEMO_MODEL_DIR
+
+
+def from_env(env: Mapping[str, str]) -> Settings:
+    """Build and validate the settings from an environment mapping."""
+    port = _parsed(env, ("SAGEMAKER_BIND_TO_PORT",), _int_in(1, MAX_MMS_PORT), 8080, f"a port 1-{MAX_MMS_PORT}")
+    management_port = _parsed(
+        env,
+        ("MANAGEMENT_PORT",),
+        _int_in(1, MAX_MMS_PORT),
+        8081 if port != 8081 else 8082,
+        f"a port 1-{MAX_MMS_PORT}",
+    )
+    if management_port == port:
+        raise SettingsError(f"MANAGEMENT_PORT={management_port} must differ from the inference port")
+    model_dir_found = _first(env, "MODEL_DIR")
+    return Settings(
+        model_dir=Path(model_dir_found[1]) if model_dir_found else _default_model_dir(env),
+        port=port,
+        management_port=management_port,
+        workers=_parsed(
+            env,
+            ("SAGEMAKER_MODEL_SERVER_WORKERS", "MODEL_SERVER_WORKERS"),
+            _int_in(1, 256),
+            os.cpu_count() or 1,
+            "a whole number of workers 1-256",
+        ),
+        timeout_seconds=_parsed(
+            env,
+            ("SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS", "MODEL_SERVER_TIMEOUT"),
+            _int_in(1, 3600),
+            60,
+            "whole seconds 1-3600",
+        ),
+        max_payload_mb=_parsed(env, ("SAGEMAKER_MAX_PAYLOAD_IN_MB",), _int_in(1, 100), 6, "whole MB 1-100"),
+        log_level=_parsed(env, ("LOG_LEVEL",), _choice(LOG_LEVELS), "INFO", "one of " + ", ".join(LOG_LEVELS)),
+        default_accept=_parsed(
+            env,
+            ("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT",),
+            _choice(MEDIA_TYPES),
+            "application/json",
+            "one of " + ", ".join(MEDIA_TYPES),
+        ),
+        card_variables_s3_uri=_parsed(env, ("CARD_VARIABLES_S3_URI",), _s3_uri, None, "s3://bucket/key.csv"),
+        refresh_interval_seconds=_parsed(
+            env, ("CARD_VARIABLES_REFRESH_SECONDS",), _float_in(0.5, 86400), 300.0, "seconds 0.5-86400"
+        ),
+        refresh_jitter_fraction=_parsed(
+            env, ("CARD_VARIABLES_REFRESH_JITTER",), _float_in(0, 0.5), 0.1, "a fraction 0-0.5"
+        ),
+        s3_connect_timeout_seconds=_parsed(
+            env, ("CARD_VARIABLES_S3_CONNECT_TIMEOUT_SECONDS",), _float_in(0.1, 60), 2.0, "seconds 0.1-60"
+        ),
+        s3_read_timeout_seconds=_parsed(
+            env, ("CARD_VARIABLES_S3_READ_TIMEOUT_SECONDS",), _float_in(0.1, 300), 5.0, "seconds 0.1-300"
+        ),
+        s3_attempts=_parsed(env, ("CARD_VARIABLES_S3_ATTEMPTS",), _int_in(1, 10), 3, "a whole number 1-10"),
+        startup_s3_timeout_seconds=_parsed(
+            env, ("CARD_VARIABLES_STARTUP_TIMEOUT_SECONDS",), _float_in(0.1, 30), 2.0, "seconds 0.1-30"
+        ),
+        catalog_cache_dir=Path(
+            _parsed(env, ("CARD_VARIABLES_CACHE_DIR",), str, "/tmp/approval-odds/catalog-cache", "a directory")
+        ),
+        catalog_min_keep_fraction=_parsed(
+            env, ("CARD_VARIABLES_MIN_KEEP_FRACTION",), _float_in(0, 1), 0.5, "a fraction 0-1"
+        ),
+        control_dir=Path(_parsed(env, ("CONTROL_DIR",), str, "/tmp/approval-odds/control", "a directory")),
+        batch=_parsed(env, ("SAGEMAKER_BATCH",), _boolean, False, "true or false"),
+        batch_strategy=_parsed(
+            env,
+            ("SAGEMAKER_BATCH_STRATEGY",),
+            _choice(BATCH_STRATEGIES),
+            "MULTI_RECORD",
+            "MULTI_RECORD or SINGLE_RECORD",
+        ),
+        max_concurrent_transforms=_parsed(
+            env, ("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS",), _int_in(1, 256), None, "a whole number 1-256"
+        ),
+        default_cards=_parsed(
+            env, ("DEFAULT_CARDS",), _card_list, None, "comma-separated, distinct, non-empty card ids"
+        ),
+    )
+
+
+@functools.cache
+def load() -> Settings:
+    """The settings of this process, parsed from os.environ on first use."""
+    return from_env(os.environ)

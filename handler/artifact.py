@@ -1,0 +1,91 @@
+"""Load and cross-check a model directory: estimator, metadata and bundled catalogue must agree.
+
+The launcher calls this before MMS starts, so a broken artefact stops the container with one clear
+line instead of sitting behind a healthy /ping.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+
+from handler.catalog import Catalog, parse_catalog
+from handler.errors import ArtifactError, CatalogError
+from handler.metadata import ModelMetadata, read_metadata
+
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "model_metadata.json"
+CATALOG_FILE = "card_variables.csv"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    estimator: Any
+    metadata: ModelMetadata
+    bundled_catalog: Catalog
+    applicant_columns: np.ndarray  # position of each applicant feature in the estimator's input
+    card_columns: np.ndarray  # position of each card feature in the estimator's input
+    positive_class: int  # column of predict_proba that means "approved"
+
+    @property
+    def n_features(self) -> int:
+        return len(self.metadata.feature_order)
+
+
+def load_artifact(model_dir: Path) -> Artifact:
+    """Load model_dir or raise ArtifactError with one sentence naming the file and the problem."""
+    if not model_dir.is_dir():
+        raise ArtifactError(f"model directory {model_dir} does not exist")
+    metadata = read_metadata(model_dir / METADATA_FILE)
+    estimator = _load_estimator(model_dir / MODEL_FILE, metadata)
+    try:
+        catalog = parse_catalog((model_dir / CATALOG_FILE).read_bytes(), metadata, source="bundled")
+    except FileNotFoundError:
+        raise ArtifactError(f"{CATALOG_FILE} is missing from the model directory {model_dir}") from None
+    except CatalogError as exc:
+        raise ArtifactError(f"bundled {CATALOG_FILE} does not fit model_metadata.json: {exc}") from None
+    position = {name: i for i, name in enumerate(metadata.feature_order)}
+    return Artifact(
+        estimator=estimator,
+        metadata=metadata,
+        bundled_catalog=catalog,
+        applicant_columns=np.array([position[name] for name in metadata.applicant_feature_names]),
+        card_columns=np.array([position[name] for name in metadata.card_feature_names]),
+        positive_class=int(np.flatnonzero(estimator.classes_ == 1)[0]),
+    )
+
+
+def _load_estimator(path: Path, metadata: ModelMetadata) -> Any:
+    if not path.is_file():
+        raise ArtifactError(f"{MODEL_FILE} is missing from the model directory {path.parent}")
+    if metadata.sklearn_version != sklearn.__version__:
+        log.warning(
+            "model was trained with scikit-learn %s, serving with %s", metadata.sklearn_version, sklearn.__version__
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # version-mismatch warnings are logged once above
+            estimator = joblib.load(path)
+    except Exception as exc:  # joblib surfaces unpickling failures as many exception types
+        raise ArtifactError(f"{MODEL_FILE} cannot be loaded: {type(exc).__name__}: {exc}") from None
+    if not callable(getattr(estimator, "predict_proba", None)):
+        raise ArtifactError(f"{MODEL_FILE} holds a {type(estimator).__name__}, which has no predict_proba")
+    n_features = getattr(estimator, "n_features_in_", None)
+    if n_features != len(metadata.feature_order):
+        raise ArtifactError(
+            f"{MODEL_FILE} expects {n_features} features but model_metadata.json lists "
+            f"{len(metadata.feature_order)} in feature_order"
+        )
+    classes = list(getattr(estimator, "classes_", []))
+    if sorted(classes) != [0, 1]:
+        raise ArtifactError(f"{MODEL_FILE} must be a binary classifier of approved 0/1, its classes are {classes}")
+    return estimator

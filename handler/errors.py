@@ -1,0 +1,55 @@
+"""Domain errors that carry their HTTP status and a stable code, turned into responses in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_DETAILS = 20
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One problem in a request: the 1-based applicant row (None for the request as a whole) and field."""
+
+    problem: str
+    row: int | None = None
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "problem": self.problem}
+
+
+@dataclass
+class RequestError(Exception):
+    """A request the service refuses: 4xx with a JSON body that names what was wrong."""
+
+    status: int
+    code: str
+    message: str
+    details: list[Detail] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
+    def body(self) -> dict[str, Any]:
+        shown = [detail.as_dict() for detail in self.details[:MAX_DETAILS]]
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "details": shown}
+        if len(self.details) > MAX_DETAILS:
+            error["more_details"] = len(self.details) - MAX_DETAILS
+        return {"error": error}
+
+
+def bad_request(code: str, message: str, details: list[Detail] | None = None) -> RequestError:
+    return RequestError(400, code, message, details or [])
+
+
+INTERNAL_ERROR = RequestError(500, "internal_error", "The server failed to score this request; it has been logged.")
+
+
+class ArtifactError(ValueError):
+    """The model directory cannot be served: one clear sentence saying what is wrong."""
+
+
+class CatalogError(ValueError):
+    """A card catalogue that must not be served, with the reason (never the file's contents)."""

@@ -1,0 +1,76 @@
+"""Pair every applicant with every selected card and score all pairs in one predict_proba call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from handler.artifact import Artifact
+from handler.catalog import Catalog
+from handler.errors import Detail, bad_request
+
+
+@dataclass(frozen=True)
+class ScoringRequest:
+    """A decoded, validated request: what input_fn produces and predict_fn consumes."""
+
+    applicant_ids: list[str | int | None]
+    features: np.ndarray  # float64 (applicants x applicant features, metadata order)
+    cards: tuple[str, ...] | None = None  # None: the default selection
+    top_k: int | None = None
+    refresh_catalog: bool = False  # custom attribute refresh-card-variables=true
+
+    def __len__(self) -> int:
+        return len(self.applicant_ids)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Odds for each applicant (rows, input order) and each selected card (columns, catalogue order)."""
+
+    applicant_ids: list[str | int | None]
+    card_ids: tuple[str, ...]
+    odds: np.ndarray  # float64 (applicants x cards)
+    model_version: str
+    catalog_version: str
+    top_k: int | None = None
+
+
+def select_cards(catalog: Catalog, requested: tuple[str, ...] | None, default: tuple[str, ...] | None) -> np.ndarray:
+    """Catalogue rows of the requested cards (or the default, or every active card), in catalogue order."""
+    wanted = requested if requested is not None else default
+    if wanted is None:
+        return np.flatnonzero(catalog.active)
+    unknown = [card for card in wanted if card not in catalog.index]
+    if unknown:
+        where = "cards" if requested is not None else "DEFAULT_CARDS"
+        raise bad_request(
+            "unknown_card",
+            f"{len(unknown)} card id(s) are not in catalogue {catalog.version}",
+            [Detail(f"unknown card id {card!r}", field=where) for card in unknown],
+        )
+    return np.sort(np.fromiter((catalog.index[card] for card in wanted), dtype=np.intp, count=len(wanted)))
+
+
+def pair_features(artifact: Artifact, applicants: np.ndarray, cards: np.ndarray) -> np.ndarray:
+    """The estimator's input for every applicant x card pair, applicant-major (row = a * n_cards + c)."""
+    n_applicants, n_cards = applicants.shape[0], cards.shape[0]
+    matrix = np.empty((n_applicants * n_cards, artifact.n_features), dtype=np.float64)
+    matrix[:, artifact.applicant_columns] = np.repeat(applicants, n_cards, axis=0)
+    matrix[:, artifact.card_columns] = np.tile(cards, (n_applicants, 1))
+    return matrix
+
+
+def score(artifact: Artifact, catalog: Catalog, request: ScoringRequest, default: tuple[str, ...] | None) -> Prediction:
+    rows = select_cards(catalog, request.cards, default)
+    pairs = pair_features(artifact, request.features, catalog.features[rows])
+    odds = artifact.estimator.predict_proba(pairs)[:, artifact.positive_class]
+    return Prediction(
+        applicant_ids=request.applicant_ids,
+        card_ids=tuple(catalog.card_ids[i] for i in rows),
+        odds=odds.reshape(len(request), len(rows)),
+        model_version=artifact.metadata.model_version,
+        catalog_version=catalog.version,
+        top_k=request.top_k,
+    )
