@@ -7,6 +7,7 @@ environment is parsed exactly once per process. Every variable is listed in the 
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ class Settings:
     max_payload_mb: int
     log_level: str
     default_accept: str
+    bind_host: str = "0.0.0.0"
+    log_dir: Path = Path("/tmp/approval-odds/logs")
+    drain_seconds: float = 20.0
     # Card catalogue freshness (S3 side thread).
     card_variables_s3_uri: str | None = None
     refresh_interval_seconds: float = 300.0
@@ -134,6 +138,10 @@ def _s3_uri(raw: str) -> str:
     return raw
 
 
+def _ip_address(raw: str) -> str:
+    return str(ipaddress.IPv4Address(raw))
+
+
 def _default_model_dir(env: Mapping[str, str]) -> Path:
     """SageMaker's /opt/ml/model when it holds a model, else the locally built demo model."""
     base = env.get("SAGEMAKER_BASE_DIR", "").strip()
@@ -183,6 +191,9 @@ def from_env(env: Mapping[str, str]) -> Settings:
             "application/json",
             "one of " + ", ".join(MEDIA_TYPES),
         ),
+        bind_host=_parsed(env, ("BIND_HOST",), _ip_address, "0.0.0.0", "an IPv4 address such as 0.0.0.0 or 127.0.0.1"),
+        log_dir=Path(_parsed(env, ("LOG_DIR",), str, "/tmp/approval-odds/logs", "a directory")),
+        drain_seconds=_parsed(env, ("SHUTDOWN_DRAIN_SECONDS",), _float_in(0, 25), 20.0, "seconds 0-25"),
         card_variables_s3_uri=_parsed(env, ("CARD_VARIABLES_S3_URI",), _s3_uri, None, "s3://bucket/key.csv"),
         refresh_interval_seconds=_parsed(
             env, ("CARD_VARIABLES_REFRESH_SECONDS",), _float_in(0.5, 86400), 300.0, "seconds 0.5-86400"

@@ -1,0 +1,50 @@
+"""The SageMaker inference contract: the four functions the handler service calls for every request.
+
+model_fn(model_dir)                                  -> Model          (once per worker)
+input_fn(body, content_type, attributes, model)      -> ScoringRequest (decode + validate)
+predict_fn(request, model)                           -> Prediction     (every applicant x card)
+output_fn(prediction, accept)                        -> (bytes, media type)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import config
+from handler.artifact import Artifact, load_artifact
+from handler.catalog_store import CatalogStore
+from handler.codecs import decode_request, encode_prediction, parse_content_type, with_custom_attributes
+from handler.refresher import Refresher, start_refresher
+from handler.scoring import Prediction, ScoringRequest, score
+
+
+@dataclass(frozen=True)
+class Model:
+    artifact: Artifact
+    catalogs: CatalogStore
+    refresher: Refresher
+    settings: config.Settings
+
+
+def model_fn(model_dir: str) -> Model:
+    settings = config.load()
+    artifact = load_artifact(Path(model_dir))
+    catalogs = CatalogStore(artifact.bundled_catalog)
+    refresher = start_refresher(settings, artifact.metadata, catalogs, artifact.bundled_catalog)
+    return Model(artifact, catalogs, refresher, settings)
+
+
+def input_fn(body: bytes, content_type: str | None, custom_attributes: str | None, model: Model) -> ScoringRequest:
+    request = decode_request(body, parse_content_type(content_type), model.artifact.metadata)
+    return with_custom_attributes(request, custom_attributes)
+
+
+def predict_fn(request: ScoringRequest, model: Model) -> Prediction:
+    if request.refresh_catalog:
+        model.refresher.refresh_now()
+    return score(model.artifact, model.catalogs.current, request, model.settings.default_cards)
+
+
+def output_fn(prediction: Prediction, accept: str) -> tuple[bytes, str]:
+    return encode_prediction(prediction, accept), accept

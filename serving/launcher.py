@@ -1,0 +1,138 @@
+"""`entrypoint.py serve`: validate the model, then run MMS through the toolkit and own its lifetime."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import time
+
+import psutil
+
+import config
+from handler import logs
+from handler.artifact import Artifact, load_artifact
+from handler.errors import ArtifactError
+from handler.scoring import select_cards
+from serving import supervisor
+from serving.mms import HANDLER_SERVICE, configure_toolkit, mms_environment
+
+log = logging.getLogger("serving")
+
+
+def serve(settings: config.Settings) -> int:
+    logs.configure(settings.log_level)
+    try:
+        artifact = load_artifact(settings.model_dir)
+        _check_startup(settings, artifact)
+    except (ArtifactError, OSError) as error:
+        # One line, before MMS exists: never a healthy /ping in front of a broken model.
+        print(f"approval-odds: cannot serve {settings.model_dir}: {error}", file=sys.stderr)
+        return 1
+    for directory in (settings.log_dir, settings.control_dir, settings.catalog_cache_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+    os.environ.update(mms_environment(settings, dict(os.environ)))
+    configure_toolkit(settings)
+    return Server(settings).run()
+
+
+def _check_startup(settings: config.Settings, artifact: Artifact) -> None:
+    catalog = artifact.bundled_catalog
+    rows = select_cards(catalog, None, settings.default_cards)  # raises for an unknown DEFAULT_CARDS id
+    log.info(
+        "model loaded",
+        extra={
+            "model_version": artifact.metadata.model_version,
+            "catalog_version": catalog.version,
+            "csv_output_columns": [catalog.card_ids[i] for i in rows],
+        },
+    )
+    for host, port in ((settings.bind_host, settings.port), ("127.0.0.1", settings.management_port)):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                raise OSError(f"port {port} on {host} is already in use") from None
+
+
+class Server:
+    """Runs start_model_server with our process handling patched in (the toolkit reads them at call time)."""
+
+    def __init__(self, settings: config.Settings) -> None:
+        self.settings = settings
+        self.java: psutil.Process | None = None
+        self.watchdog: supervisor.BackendWatchdog | None = None
+        self.stopping = False
+        self.exit_code = 0
+
+    def run(self) -> int:
+        from sagemaker_inference import model_server
+
+        supervisor.become_subreaper()
+        supervisor.clean_stale_files()
+        supervisor.install_sigterm(self.request_stop)
+        model_server._retry_retrieve_mms_server_process = self._find_java
+        model_server._add_sigterm_handler = self._adopt
+        model_server.REQUIREMENTS_PATH = ""  # never pip-install at start: the image is pinned
+        try:
+            model_server.start_model_server(handler_service=HANDLER_SERVICE)
+            if not self.stopping:
+                log.error("MMS exited on its own")
+                self.exit_code = 1
+        except Exception as error:
+            log.error("MMS failed to start", extra={"reason": str(error)})
+            self.exit_code = 1
+        finally:
+            if self.watchdog is not None:
+                self.watchdog.stopped.set()
+            supervisor.stop_tree(self.java)
+        log.info("stopped", extra={"exit_code": self.exit_code})
+        return self.exit_code
+
+    def _find_java(self, startup_timeout: int) -> psutil.Process:
+        deadline = time.monotonic() + startup_timeout
+        while time.monotonic() < deadline:
+            try:
+                return model_server_process()
+            except LookupError:
+                time.sleep(0.1)
+        raise TimeoutError(f"MMS did not start within {startup_timeout} s")
+
+    def _adopt(self, java: psutil.Process) -> None:
+        self.java = java
+        self.watchdog = supervisor.BackendWatchdog(java, self._backend_died)
+        self.watchdog.start()
+        if self.stopping:  # SIGTERM arrived while MMS was starting
+            java.terminate()
+
+    def request_stop(self) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        if self.java is None:
+            return  # _adopt stops Java as soon as it appears
+        log.info("SIGTERM: draining in-flight requests")
+        drained = supervisor.wait_until_idle(self.settings.control_dir, self.settings.drain_seconds)
+        log.info("stopping MMS", extra={"drained": drained})
+        self.java.terminate()
+
+    def _backend_died(self, reason: str) -> None:
+        log.error("exiting so the platform replaces this container", extra={"reason": reason})
+        self.exit_code = 1
+        self.stopping = True
+        if self.java is not None:
+            self.java.terminate()
+
+
+def model_server_process() -> psutil.Process:
+    """The MMS Java frontend among this process's descendants."""
+    from sagemaker_inference.model_server import MMS_NAMESPACE
+
+    for process in supervisor.descendants():
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE and MMS_NAMESPACE in process.cmdline():
+                return process
+        except psutil.Error:
+            continue
+    raise LookupError("MMS is not running")

@@ -1,0 +1,53 @@
+"""Configure multi-model-server for the toolkit's start_model_server, through the environment it reads.
+
+The toolkit builds MMS's config from SAGEMAKER_* variables and enables MMS_* overrides
+(enable_envvars_config=true), so everything here is an environment variable plus two module attributes
+the toolkit reads at call time (model directory, log4j config).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from config import REPO_ROOT, Settings
+
+HANDLER_SERVICE = "handler.service"
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.xml")
+PLUGINS_DIR = REPO_ROOT / "build" / "plugins"
+# Responses of a 100 MB batch request are larger than the request (40 odds per applicant line).
+RESPONSE_SIZE_FACTOR = 12
+
+
+def mms_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
+    """The environment MMS, its Java frontend and the Python workers run with."""
+    env = dict(base)
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+    # Workers re-read settings; pin what the launcher resolved so every process agrees.
+    env["MODEL_DIR"] = str(settings.model_dir)
+    env["SAGEMAKER_BIND_TO_PORT"] = str(settings.port)
+    env["SAGEMAKER_MODEL_SERVER_WORKERS"] = str(settings.workers)
+    env["SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS"] = str(settings.timeout_seconds)
+    env["SAGEMAKER_MAX_PAYLOAD_IN_MB"] = str(settings.max_payload_mb)
+    env.pop("SAGEMAKER_MODEL_SERVER_TIMEOUT", None)  # MMS reads that one as minutes
+    env["MMS_INFERENCE_ADDRESS"] = f"http://{settings.bind_host}:{settings.port}"
+    # The management API can register and delete models: never reachable from outside the container.
+    env["MMS_MANAGEMENT_ADDRESS"] = f"http://127.0.0.1:{settings.management_port}"
+    env["MMS_MAX_REQUEST_SIZE"] = str(settings.max_payload_bytes)
+    env["MMS_MAX_RESPONSE_SIZE"] = str(min(settings.max_payload_bytes * RESPONSE_SIZE_FACTOR, 2**31 - 1))
+    env["MMS_DEFAULT_RESPONSE_TIMEOUT_SECONDS"] = str(settings.timeout_seconds)
+    if PLUGINS_DIR.is_dir():
+        env["MMS_PLUGINS_PATH"] = str(PLUGINS_DIR)
+    env["LOG_LOCATION"] = env["METRICS_LOCATION"] = str(settings.log_dir)
+    return env
+
+
+def configure_toolkit(settings: Settings) -> None:
+    """Point the toolkit at our model directory and log config (it reads both at call time)."""
+    from sagemaker_inference import environment, model_server
+
+    environment.model_dir = str(settings.model_dir)
+    model_server.DEFAULT_MMS_LOG_FILE = str(LOG4J_CONFIG)

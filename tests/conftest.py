@@ -1,0 +1,66 @@
+"""Fixtures shared by the whole suite: the demo model and the one real MMS server allowed per host."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import REPO, HostLock, Server
+
+DEMO_MODEL = REPO / "build" / "demo-model"
+
+
+@pytest.fixture(scope="session")
+def demo_model() -> Path:
+    """The demo artefact `make demo-model` builds; built here too, so a bare `pytest` works."""
+    if not (DEMO_MODEL / "model_metadata.json").exists():
+        subprocess.run([sys.executable, "-m", "training.demo_model", "--out", str(DEMO_MODEL)], cwd=REPO, check=True)
+    return DEMO_MODEL
+
+
+class Servers:
+    """At most one running server at a time; a test asking for another configuration gets a restart."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.lock = HostLock()
+        self.current: Server | None = None
+        self.current_env: dict[str, str] | None = None
+        self.started = 0
+
+    def get(self, env: Mapping[str, str]) -> Server:
+        wanted = dict(env)
+        process = self.current.process if self.current else None
+        if self.current_env == wanted and process is not None and process.poll() is None:
+            return self.current
+        self.stop()
+        self.lock.acquire()
+        self.started += 1
+        self.current = Server(self.root / f"server-{self.started}", wanted).start()
+        self.current_env = wanted
+        return self.current
+
+    def stop(self) -> None:
+        if self.current is not None:
+            try:
+                self.current.terminate()
+            finally:
+                self.current, self.current_env = None, None
+        self.lock.release()
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    manager = Servers(tmp_path_factory.mktemp("servers"))
+    yield manager
+    manager.stop()
+
+
+@pytest.fixture
+def mms(servers: Servers, demo_model: Path) -> Server:
+    """The real server on the demo model with default settings (2 workers, loopback)."""
+    return servers.get({"MODEL_DIR": str(demo_model)})

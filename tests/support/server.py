@@ -1,0 +1,175 @@
+"""Run the real container entry point (`entrypoint.py serve`: MMS + Java + Python workers) on loopback.
+
+Only one MMS can run per host (fixed pid file and socket in /tmp), so every server started here holds an
+exclusive host-wide lock for its whole life; other test processes on the machine wait for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import psutil
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+LOCK_FILE = Path("/tmp/approval-odds-mms.lock")
+PORT_RANGE = (20000, 32700)  # MMS refuses ports >= 32767; the OS hands out ephemeral ports above 32768
+BACKEND_MARK = "model_service_worker.py"
+
+
+def free_port() -> int:
+    for _ in range(200):
+        port = random.randint(*PORT_RANGE)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in range")
+
+
+class HostLock:
+    """Exclusive, blocking, host-wide: serialises MMS across test processes and engineers."""
+
+    def __init__(self) -> None:
+        self._handle = None
+
+    def acquire(self) -> None:
+        if self._handle is None:
+            self._handle = open(LOCK_FILE, "a")  # noqa: SIM115 - held open for the lock's lifetime
+            fcntl.flock(self._handle, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+class Server:
+    """One `python entrypoint.py serve` process with its own ports and working directories."""
+
+    def __init__(self, workdir: Path, env: Mapping[str, str]) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.management_port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / "server.log"
+        self.env = {
+            **os.environ,
+            "SAGEMAKER_BIND_TO_PORT": str(self.port),
+            "MANAGEMENT_PORT": str(self.management_port),
+            "BIND_HOST": "127.0.0.1",
+            "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
+            "LOG_DIR": str(workdir / "logs"),
+            "CONTROL_DIR": str(workdir / "control"),
+            "CARD_VARIABLES_CACHE_DIR": str(workdir / "cache"),
+            **env,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 90.0, wait: bool = True) -> Server:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(REPO / "entrypoint.py"), "serve"],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Until /ping is healthy and every worker has its model (an invocation succeeds)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_text()[-4000:]}")
+            try:
+                if requests.get(self.url + "/ping", timeout=2).status_code == 200 and self.ready_workers() >= int(
+                    self.env["SAGEMAKER_MODEL_SERVER_WORKERS"]
+                ):
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"server not ready in {timeout} s:\n{self.log_text()[-4000:]}")
+
+    def ready_workers(self) -> int:
+        """Workers whose model is loaded, as MMS's loopback-only management API reports them."""
+        answer = requests.get(f"http://127.0.0.1:{self.management_port}/models/model", timeout=2)
+        if answer.status_code != 200:
+            return 0
+        described = answer.json()
+        workers = (described[0] if isinstance(described, list) else described).get("workers", [])
+        return sum(1 for worker in workers if worker.get("status") == "READY")
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def tree(self) -> list[psutil.Process]:
+        """Every live process of this server: launcher, Java, backend, workers."""
+        if self.process is None:
+            return []
+        try:
+            root = psutil.Process(self.process.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def worker_pids(self) -> set[int]:
+        """The Python processes that score requests (forked by the backend server)."""
+        pids = set()
+        for process in self.tree():
+            try:
+                parent = process.parent()
+                if parent is not None and BACKEND_MARK in " ".join(parent.cmdline()):
+                    pids.add(process.pid)
+            except psutil.Error:
+                continue
+        return pids
+
+    def backend_pids(self) -> set[int]:
+        """The backend-server processes MMS's Java frontend started (they fork the workers)."""
+        pids = set()
+        for process in self.tree():
+            try:
+                parent = process.parent()
+                if BACKEND_MARK in " ".join(process.cmdline()) and BACKEND_MARK not in " ".join(parent.cmdline()):
+                    pids.add(process.pid)
+            except psutil.Error:
+                continue
+        return pids
+
+    def terminate(self, timeout: float = 40.0) -> int:
+        """SIGTERM the launcher and wait for it; returns its exit code."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        """Last resort for a broken test: SIGKILL this server's whole tree."""
+        for process in reversed(self.tree()):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        if self.process is not None:
+            self.process.wait(10)
