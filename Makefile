@@ -1,0 +1,38 @@
+# Two commands a user needs: `make serve` and `make test`. Everything else is a step they depend on.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+DEMO_MODEL := build/demo-model
+PORT ?= 8080
+
+.PHONY: setup serve test test-python test-container lint demo-model plugins bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed plugins
+
+plugins: $(VENV)/.installed
+	bash scripts/build_plugins.sh
+
+$(DEMO_MODEL)/model_metadata.json: $(VENV)/.installed $(wildcard training/*.py training/*.csv)
+	$(PY) -m training.demo_model --out $(DEMO_MODEL)
+
+demo-model: $(DEMO_MODEL)/model_metadata.json
+
+serve: setup demo-model
+	SAGEMAKER_BIND_TO_PORT=$(PORT) MODEL_DIR=$${MODEL_DIR:-$(DEMO_MODEL)} $(PY) entrypoint.py serve
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test-python: setup demo-model
+	$(VENV)/bin/pytest -m "not container"
+
+test: lint test-python
+
+clean:
+	rm -rf build $(VENV)
