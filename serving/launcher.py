@@ -13,7 +13,7 @@ import psutil
 import config
 from handler import logs
 from handler.artifact import Artifact, load_artifact
-from handler.errors import ArtifactError
+from handler.errors import ArtifactError, RequestError
 from handler.scoring import select_cards
 from serving import supervisor
 from serving.mms import HANDLER_SERVICE, configure_toolkit, mms_environment
@@ -39,7 +39,11 @@ def serve(settings: config.Settings) -> int:
 
 def _check_startup(settings: config.Settings, artifact: Artifact) -> None:
     catalog = artifact.bundled_catalog
-    rows = select_cards(catalog, None, settings.default_cards)  # raises for an unknown DEFAULT_CARDS id
+    try:
+        rows = select_cards(catalog, None, settings.default_cards)
+    except RequestError as error:
+        unknown = ", ".join(detail.problem.removeprefix("unknown card id ") for detail in error.details)
+        raise ArtifactError(f"DEFAULT_CARDS names cards the bundled catalogue lacks: {unknown}") from None
     log.info(
         "model loaded",
         extra={

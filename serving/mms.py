@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from config import REPO_ROOT, Settings
+from config.settings import REPO_ROOT, Settings
 
 HANDLER_SERVICE = "handler.service"
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.xml")
