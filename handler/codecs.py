@@ -1,0 +1,27 @@
+"""The codec API inference.py uses: headers → media types, body → ScoringRequest, Prediction/error → body.
+
+One import point over the small modules that do the work: media (Content-Type, Accept), decoders (+ json_decoder,
+csv_decoder, features, problems), options (body options and custom attributes) and encoders.
+"""
+
+from __future__ import annotations
+
+from handler.decoders import decode_request
+from handler.encoders import encode_error, encode_prediction
+from handler.media import negotiate_accept, parse_content_type
+from handler.options import apply_options, parse_custom_attributes
+from handler.scoring import ScoringRequest
+
+__all__ = [
+    "decode_request",
+    "encode_error",
+    "encode_prediction",
+    "negotiate_accept",
+    "parse_content_type",
+    "with_custom_attributes",
+]
+
+
+def with_custom_attributes(request: ScoringRequest, header: str | None) -> ScoringRequest:
+    """The request with X-Amzn-SageMaker-Custom-Attributes options applied where the body set none."""
+    return apply_options(request, parse_custom_attributes(header))
