@@ -143,12 +143,12 @@ def _ip_address(raw: str) -> str:
 
 
 def _default_model_dir(env: Mapping[str, str]) -> Path:
-    """SageMaker's /opt/ml/model when it holds a model, else the locally built demo model."""
+    """SageMaker's /opt/ml/model unless it is empty and a locally built demo model exists."""
     base = env.get("SAGEMAKER_BASE_DIR", "").strip()
     sagemaker_dir = Path(base) / "model" if base else SAGEMAKER_MODEL_DIR
-    if (sagemaker_dir / "model_metadata.json").exists():
-        return sagemaker_dir
-    return DEMO_MODEL_DIR
+    if not (sagemaker_dir / "model_metadata.json").exists() and (DEMO_MODEL_DIR / "model_metadata.json").exists():
+        return DEMO_MODEL_DIR
+    return sagemaker_dir
 
 
 def from_env(env: Mapping[str, str]) -> Settings:

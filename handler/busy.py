@@ -1,15 +1,20 @@
 """A per-worker "busy" flag in a memory-mapped byte, so the launcher can drain in-flight requests on SIGTERM.
 
-Setting a byte in a shared mapping costs nanoseconds, so every request can afford it; the launcher reads
-the flags of all workers without talking to them.
+The flag is up from the moment a request's first byte reaches the worker until its response has been
+handed back to MMS's Java frontend; setting a byte in a shared mapping costs nanoseconds, and the launcher
+reads every worker's flag without talking to it.
 """
 
 from __future__ import annotations
 
 import mmap
 import os
+import socket
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType
+from typing import Any
 
 PREFIX = "busy-"
 
@@ -23,14 +28,37 @@ class BusyFlag:
         with open(self.path, "r+b") as handle:
             self._map = mmap.mmap(handle.fileno(), 1)
 
-    def __enter__(self) -> BusyFlag:
-        self._map[0] = 1
-        return self
+    def set(self, busy: bool) -> None:
+        self._map[0] = busy
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._map[0] = 0
+
+def track_requests(flag: BusyFlag) -> None:
+    """Raise the flag while MMS's worker loop receives a request, scores it and sends the response.
+
+    MMS's worker loop (mms.model_service_worker.handle_connection) calls its module-level `retrieve_msg`
+    once per request, after sending the previous response: wrapping that name brackets the whole exchange,
+    including the transfer of large bodies over MMS's socket, which the handler itself never sees.
+    """
+    # MMS runs model_service_worker.py as a script: its loop reads globals of __main__, not of the mms module.
+    loops = [sys.modules.get(name) for name in ("__main__", "mms.model_service_worker")]
+    for loop in loops:
+        if loop is not None and hasattr(loop, "MXNetModelServiceWorker") and hasattr(loop, "retrieve_msg"):
+            _wrap_receive(loop, flag)
+
+
+def _wrap_receive(loop: ModuleType, flag: BusyFlag) -> None:
+    receive: Callable[[socket.socket], Any] = loop.retrieve_msg
+    if getattr(receive, "tracked", False):
+        return
+
+    def tracked(connection: socket.socket) -> Any:
+        flag.set(False)  # the previous response has been sent
+        connection.recv(1, socket.MSG_PEEK)  # blocks until the next request starts to arrive
+        flag.set(True)
+        return receive(connection)
+
+    tracked.tracked = True  # type: ignore[attr-defined]
+    loop.retrieve_msg = tracked
 
 
 def busy_pids(directory: Path) -> list[int]:

@@ -42,5 +42,6 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+    # mms.service logs a metrics line per request at INFO: per-request lines cost time and say nothing useful.
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "mms.service"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -13,7 +13,7 @@ from typing import Any
 
 import config
 from handler import logs
-from handler.busy import BusyFlag
+from handler.busy import BusyFlag, track_requests
 from handler.codecs import encode_error, negotiate_accept
 from handler.errors import INTERNAL_ERROR, RequestError
 from handler.inference import Model, input_fn, model_fn, output_fn, predict_fn
@@ -28,22 +28,19 @@ log = logging.getLogger("handler")
 class HandlerService:
     def __init__(self) -> None:
         self.model: Model | None = None
-        self.busy: BusyFlag | None = None
 
     def initialize(self, context: Any) -> None:
         settings = config.load()
         logs.configure(settings.log_level)
         self.model = model_fn(context.system_properties["model_dir"])
-        self.busy = BusyFlag(settings.control_dir)
+        track_requests(BusyFlag(settings.control_dir))
         log.info("worker ready", extra={"catalog_version": self.model.catalogs.current.version})
 
     def handle(self, data: list[dict[str, Any]] | None, context: Any) -> list[bytes] | None:
         if data is None:  # MMS pings a freshly loaded model with no data
             return None
-        assert self.model is not None and self.busy is not None  # initialize() ran first
         logs.request_id.set(context.get_request_id(0))
-        with self.busy:
-            body, content_type, status = self._respond(data[0], _headers(context))
+        body, content_type, status = self._respond(data[0], _headers(context))
         context.set_response_content_type(0, content_type)
         if status != 200:
             context.set_response_status(status, REASONS.get(status, "Internal Server Error"))

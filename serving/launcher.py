@@ -78,6 +78,7 @@ class Server:
         supervisor.install_sigterm(self.request_stop)
         model_server._retry_retrieve_mms_server_process = self._find_java
         model_server._add_sigterm_handler = self._adopt
+        model_server._add_sigchild_handler = supervisor.install_reaper
         model_server.REQUIREMENTS_PATH = ""  # never pip-install at start: the image is pinned
         try:
             model_server.start_model_server(handler_service=HANDLER_SERVICE)
@@ -117,7 +118,7 @@ class Server:
         if self.java is None:
             return  # _adopt stops Java as soon as it appears
         log.info("SIGTERM: draining in-flight requests")
-        drained = supervisor.wait_until_idle(self.settings.control_dir, self.settings.drain_seconds)
+        drained = supervisor.wait_until_idle(self.settings.control_dir, self.settings.port, self.settings.drain_seconds)
         log.info("stopping MMS", extra={"drained": drained})
         self.java.terminate()
 

@@ -39,8 +39,6 @@ def mms_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
     env["MMS_MAX_REQUEST_SIZE"] = str(settings.max_payload_bytes)
     env["MMS_MAX_RESPONSE_SIZE"] = str(min(settings.max_payload_bytes * RESPONSE_SIZE_FACTOR, 2**31 - 1))
     env["MMS_DEFAULT_RESPONSE_TIMEOUT_SECONDS"] = str(settings.timeout_seconds)
-    if PLUGINS_DIR.is_dir():
-        env["MMS_PLUGINS_PATH"] = str(PLUGINS_DIR)
     env["LOG_LOCATION"] = env["METRICS_LOCATION"] = str(settings.log_dir)
     return env
 
@@ -51,3 +49,11 @@ def configure_toolkit(settings: Settings) -> None:
 
     environment.model_dir = str(settings.model_dir)
     model_server.DEFAULT_MMS_LOG_FILE = str(LOG4J_CONFIG)
+    if PLUGINS_DIR.is_dir():
+        # MMS's launcher puts plugins on the Java classpath only from plugins_path in the properties file.
+        generate = model_server._generate_mms_config_properties
+
+        def with_plugins(env: object, handler_service: str | None = None) -> str:
+            return generate(env, handler_service) + f"plugins_path={PLUGINS_DIR}\n"
+
+        model_server._generate_mms_config_properties = with_plugins

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
 import signal
 import tempfile
 import threading
@@ -25,7 +26,8 @@ PR_SET_CHILD_SUBREAPER = 36
 BACKEND_MARK = "model_service_worker.py"
 MMS_PID_FILE = Path(tempfile.gettempdir()) / ".model_server.pid"
 MMS_SOCKET_GLOB = ".mms.sock.*"
-QUIET_CHECKS = 3  # consecutive idle samples that mean the queue is empty, not just between two jobs
+TCP_ESTABLISHED = "01"
+QUIET_CHECKS = 10  # idle for 0.5 s: covers Java assembling a large response after the worker sent it
 POLL_SECONDS = 0.05
 
 log = logging.getLogger("serving.supervisor")
@@ -45,12 +47,32 @@ def descendants() -> list[psutil.Process]:
         return []
 
 
-def wait_until_idle(control_dir: Path, limit_seconds: float) -> bool:
-    """Wait until no worker has a request in flight for a few samples in a row; False if the limit ran out."""
+def unsent_bytes(port: int) -> int:
+    """Bytes of responses on `port` still queued in the kernel, not yet acknowledged by the clients."""
+    total = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == TCP_ESTABLISHED:
+                total += int(fields[4].split(":")[0], 16)
+    return total
+
+
+def wait_until_idle(control_dir: Path, port: int, limit_seconds: float) -> bool:
+    """Wait until no worker is scoring and no response is still being sent, for a few samples in a row.
+
+    A worker going idle is not enough: Java may still be writing a large response to the client.
+    Returns False if the limit ran out first.
+    """
     deadline = time.monotonic() + limit_seconds
     quiet = 0
     while time.monotonic() < deadline:
-        quiet = quiet + 1 if not busy_pids(control_dir) else 0
+        quiet = quiet + 1 if not busy_pids(control_dir) and not unsent_bytes(port) else 0
         if quiet >= QUIET_CHECKS:
             return True
         time.sleep(POLL_SECONDS)
@@ -125,6 +147,17 @@ class BackendWatchdog(threading.Thread):
                         return
                     self.on_death(f"the MMS Python backend (pid {pid}) died; MMS cannot recover from that")
                     return
+
+
+def install_reaper() -> None:
+    """Reap adopted children as they exit (the toolkit's reaper logs an error whenever there is none)."""
+
+    def reap(signum: int, frame: object) -> None:
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+
+    signal.signal(signal.SIGCHLD, reap)
 
 
 def install_sigterm(handler: Callable[[], None]) -> None:

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import DEMO_MODEL_DIR, SettingsError, from_env
+from config import settings as settings_module
+from config.settings import SettingsError, from_env
 
 
 def test_defaults_follow_the_sagemaker_contract():
@@ -20,11 +21,17 @@ def test_defaults_follow_the_sagemaker_contract():
     assert settings.default_cards is None
 
 
-def test_demo_model_is_used_locally_when_opt_ml_model_is_empty(tmp_path):
-    assert from_env({"SAGEMAKER_BASE_DIR": str(tmp_path)}).model_dir == DEMO_MODEL_DIR
-    (tmp_path / "model").mkdir()
-    (tmp_path / "model" / "model_metadata.json").write_text("{}")
-    assert from_env({"SAGEMAKER_BASE_DIR": str(tmp_path)}).model_dir == tmp_path / "model"
+def test_opt_ml_model_is_used_unless_empty_and_a_demo_model_was_built(tmp_path, monkeypatch):
+    demo = tmp_path / "demo"
+    monkeypatch.setattr(settings_module, "DEMO_MODEL_DIR", demo)
+    env = {"SAGEMAKER_BASE_DIR": str(tmp_path / "ml")}
+    assert from_env(env).model_dir == tmp_path / "ml" / "model", "no demo model: name SageMaker's directory"
+    demo.mkdir()
+    (demo / "model_metadata.json").write_text("{}")
+    assert from_env(env).model_dir == demo
+    (tmp_path / "ml" / "model").mkdir(parents=True)
+    (tmp_path / "ml" / "model" / "model_metadata.json").write_text("{}")
+    assert from_env(env).model_dir == tmp_path / "ml" / "model"
     assert from_env({"MODEL_DIR": "/models/x"}).model_dir == Path("/models/x")
 
 

@@ -44,8 +44,10 @@ def applicants(n: int) -> list[dict]:
 
 
 def csv_body(rows: list[dict], names, header: bool = False, newline: str = "\n") -> bytes:
-    lines = [",".join(names)] if header else []
-    lines += [",".join(str(row[name]) for name in names) for row in rows]
+    """Without a header: features in metadata order. With one: applicant_id first, features reversed."""
+    columns = ["applicant_id", *reversed(names)] if header else list(names)
+    lines = [",".join(columns)] if header else []
+    lines += [",".join(str(row[name]) for name in columns) for row in rows]
     return (newline.join(lines) + newline).encode()
 
 
@@ -105,7 +107,8 @@ def test_csv_in_every_format_out(mms, artifact, names, content_type, accept, hea
     answer = invoke(mms, csv_body(rows, names, header=header, newline="\r\n"), content_type, accept)
     assert answer.status_code == 200, answer.text
     assert answer.headers["Content-Type"].startswith(accept)
-    assert_one_result_per_applicant(answer, accept, artifact, rows, names)
+    ids = [row["applicant_id"] for row in rows] if header else [None] * len(rows)
+    assert_one_result_per_applicant(answer, accept, artifact, rows, names, ids)
 
 
 @pytest.mark.parametrize("accept", [CSV, JSONL, JSON])
@@ -114,14 +117,14 @@ def test_jsonlines_in_every_format_out(mms, artifact, names, accept):
     body = "\n".join(json.dumps(row) for row in rows).encode()
     answer = invoke(mms, body, JSONL, accept)
     assert answer.status_code == 200, answer.text
-    assert_one_result_per_applicant(answer, accept, artifact, rows, names)
+    assert_one_result_per_applicant(answer, accept, artifact, rows, names, [row["applicant_id"] for row in rows])
 
 
-def assert_one_result_per_applicant(answer, accept, artifact, rows, names):
+def assert_one_result_per_applicant(answer, accept, artifact, rows, names, ids):
     expected = expected_odds(artifact, rows, names)
     text = answer.text
     if accept == JSON:
-        assert len(answer.json()["results"]) == len(rows)
+        assert [result["applicant_id"] for result in answer.json()["results"]] == ids
         return
     assert not text.endswith("\n"), "batch transform appends the newline itself"
     lines = text.split("\n")
@@ -133,7 +136,7 @@ def assert_one_result_per_applicant(answer, accept, artifact, rows, names):
         assert np.allclose(values, expected, atol=1e-6)
     else:
         objects = [json.loads(line) for line in lines]
-        assert [o["applicant_id"] for o in objects] == [row.get("applicant_id") for row in rows]
+        assert [o["applicant_id"] for o in objects] == ids
         for obj, row_odds in zip(objects, expected, strict=True):
             assert max(entry["approval_odds"] for entry in obj["odds"]) == pytest.approx(row_odds.max(), abs=1e-9)
 

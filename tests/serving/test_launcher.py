@@ -76,7 +76,11 @@ def body_of(n: int) -> bytes:
 @pytest.mark.mms
 def test_management_port_listens_on_loopback_only(mms):
     java = next(p for p in mms.tree() if "java" in p.name())
-    listening = {c.laddr.port: c.laddr.ip for c in java.net_connections(kind="tcp") if c.status == "LISTEN"}
+    listening = {
+        c.laddr.port: c.laddr.ip.removeprefix("::ffff:")
+        for c in java.net_connections(kind="tcp")
+        if c.status == "LISTEN"
+    }
     assert listening[mms.management_port] == "127.0.0.1"
 
 

@@ -94,29 +94,23 @@ class Server:
         return self
 
     def wait_ready(self, timeout: float = 90.0) -> None:
-        """Until /ping is healthy and every worker has its model (an invocation succeeds)."""
+        """Until /ping is healthy and every worker has loaded its model (MMS says READY before that)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log_text()[-4000:]}")
             try:
-                if requests.get(self.url + "/ping", timeout=2).status_code == 200 and self.ready_workers() >= int(
-                    self.env["SAGEMAKER_MODEL_SERVER_WORKERS"]
-                ):
-                    return
+                healthy = requests.get(self.url + "/ping", timeout=2).status_code == 200
             except requests.RequestException:
-                pass
-            time.sleep(0.2)
+                healthy = False
+            if healthy and self.loaded_workers() >= int(self.env["SAGEMAKER_MODEL_SERVER_WORKERS"]):
+                return
+            time.sleep(0.1)
         raise TimeoutError(f"server not ready in {timeout} s:\n{self.log_text()[-4000:]}")
 
-    def ready_workers(self) -> int:
-        """Workers whose model is loaded, as MMS's loopback-only management API reports them."""
-        answer = requests.get(f"http://127.0.0.1:{self.management_port}/models/model", timeout=2)
-        if answer.status_code != 200:
-            return 0
-        described = answer.json()
-        workers = (described[0] if isinstance(described, list) else described).get("workers", [])
-        return sum(1 for worker in workers if worker.get("status") == "READY")
+    def loaded_workers(self) -> int:
+        """Workers that finished loading the model since start (MMS's worker logs one line for each)."""
+        return self.log_text().count("Model model loaded io_fd=")
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
