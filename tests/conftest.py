@@ -11,6 +11,8 @@ import pytest
 
 from tests.support.server import REPO, HostLock, Server
 
+pytest_plugins = ["tests.s3_fixtures"]
+
 DEMO_MODEL = REPO / "build" / "demo-model"
 
 
