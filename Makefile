@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO_MODEL := build/demo-model
 PORT ?= 8080
 
-.PHONY: setup serve test test-python test-container lint demo-model plugins bench clean
+.PHONY: setup serve test test-python test-container container-tools lint demo-model plugins bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,14 +25,23 @@ demo-model: $(DEMO_MODEL)/model_metadata.json
 serve: setup demo-model
 	SAGEMAKER_BIND_TO_PORT=$(PORT) MODEL_DIR=$${MODEL_DIR:-$(DEMO_MODEL)} $(PY) entrypoint.py serve
 
-lint: $(VENV)/.installed
+container-tools: $(VENV)/.installed
+	bash scripts/install_container_tools.sh
+
+lint: container-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/hadolint --failure-threshold error Dockerfile
 
 test-python: setup demo-model
+	@echo "== unit and integration tests (real MMS, real SeaweedFS S3, moto for AWS APIs) =="
 	$(VENV)/bin/pytest -m "not container"
 
-test: lint test-python
+test-container: container-tools demo-model
+	@echo "== container smoke test: podman build + run of the Dockerfile =="
+	$(VENV)/bin/pytest -m container tests/container
+
+test: lint test-python test-container
 
 clean:
 	rm -rf build $(VENV)

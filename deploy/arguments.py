@@ -1,0 +1,90 @@
+"""argparse `type=` converters: each rejects a bad value with a message that says what is expected."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from deploy.s3 import S3Location, parse_s3_uri
+
+# SageMaker resource names (models, endpoints, configs, jobs).
+SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")
+# registry/repository[:tag] or @sha256:digest — SageMaker pulls from ECR only, so a registry host is required.
+IMAGE_URI = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})$")
+ECR_REPOSITORY = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _matching(pattern: re.Pattern[str], expected: str) -> Callable[[str], str]:
+    def convert(raw: str) -> str:
+        if not pattern.match(raw):
+            raise argparse.ArgumentTypeError(f"{raw!r} is not {expected}")
+        return raw
+
+    return convert
+
+
+sagemaker_name = _matching(SAGEMAKER_NAME, "a SageMaker name (1-63 letters, digits and hyphens)")
+role_arn = _matching(ROLE_ARN, "an IAM role ARN such as arn:aws:iam::123456789012:role/SageMakerExecution")
+instance_type = _matching(INSTANCE_TYPE, "a SageMaker instance type such as ml.m5.large")
+image_uri = _matching(
+    IMAGE_URI, "an image URI with a tag or digest, such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/name:1.0"
+)
+ecr_repository = _matching(ECR_REPOSITORY, "an ECR repository name (lower-case letters, digits, . _ - and /)")
+account_id = _matching(ACCOUNT_ID, "a 12-digit AWS account id")
+
+
+def s3_uri(raw: str) -> S3Location:
+    try:
+        return parse_s3_uri(raw)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def s3_object(raw: str) -> S3Location:
+    location = s3_uri(raw)
+    if not location.key or location.key.endswith("/"):
+        raise argparse.ArgumentTypeError(f"{raw!r} names no object: expected s3://bucket/key")
+    return location
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    def convert(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number from {low} to {high}")
+        return value
+
+    return convert
+
+
+def positive_number(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a positive number")
+    return value
+
+
+def env_pair(raw: str) -> tuple[str, str]:
+    name, separator, value = raw.partition("=")
+    if not separator or not ENV_NAME.match(name):
+        raise argparse.ArgumentTypeError(f"{raw!r} is not NAME=VALUE with NAME made of letters, digits and _")
+    return name, value
+
+
+def model_directory(raw: str) -> Path:
+    path = Path(raw)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a directory")
+    return path
