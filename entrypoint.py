@@ -1,4 +1,5 @@
-"""Container entry point: `serve` (SageMaker hosting and batch transform) or `train` (SageMaker training)."""
+"""Container entry point: `serve` (SageMaker hosting and batch transform), `train` (SageMaker training),
+`transform` (a local batch transform job against a running server)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ import sys
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="entrypoint.py", description="Approval-odds model container.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{serve,train}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{serve,train,transform}")
     commands.add_parser("serve", help="serve the model on SAGEMAKER_BIND_TO_PORT (default 8080) through MMS")
     commands.add_parser("train", help="train a model by SageMaker's training contract (/opt/ml)")
+    commands.add_parser("transform", help="run a local batch transform job against a running server", add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "serve":
         if rest:
             parser.error(f"serve takes no arguments, got {' '.join(rest)}")
         return _serve()
+    if args.command == "transform":
+        from batch.runner import main as transform
+
+        return transform(rest)
     from training.train import main as train
 
     return train(rest)
