@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -45,6 +46,19 @@ class Servers:
         self.current = Server(self.root / f"server-{self.started}", wanted).start()
         self.current_env = wanted
         return self.current
+
+    @contextlib.contextmanager
+    def dedicated(self, env: Mapping[str, str]) -> Iterator[Server]:
+        """A server the test may kill, signal or break; the shared one is stopped first."""
+        self.stop()
+        self.lock.acquire()
+        self.started += 1
+        server = Server(self.root / f"server-{self.started}", dict(env))
+        try:
+            yield server.start()
+        finally:
+            server.kill()
+            self.lock.release()
 
     def stop(self) -> None:
         if self.current is not None:

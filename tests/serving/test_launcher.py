@@ -19,7 +19,7 @@ from config import from_env
 from serving.mms import mms_environment
 from serving.supervisor import MMS_PID_FILE
 from tests.support.artifacts import applicant, write_artifact
-from tests.support.server import REPO, Server
+from tests.support.server import REPO
 
 ENTRYPOINT = [sys.executable, str(REPO / "entrypoint.py")]
 
@@ -85,11 +85,8 @@ def test_management_port_listens_on_loopback_only(mms):
 
 
 @pytest.mark.mms
-def test_sigterm_finishes_in_flight_requests_then_leaves_no_process(servers, demo_model, tmp_path):
-    servers.stop()
-    servers.lock.acquire()
-    server = Server(tmp_path / "sigterm", {"MODEL_DIR": str(demo_model)}).start()
-    try:
+def test_sigterm_finishes_in_flight_requests_then_leaves_no_process(servers, demo_model):
+    with servers.dedicated({"MODEL_DIR": str(demo_model)}) as server:
         tree = server.tree()
         assert server.worker_pids() and server.backend_pids()
         results: list[requests.Response] = []
@@ -108,17 +105,11 @@ def test_sigterm_finishes_in_flight_requests_then_leaves_no_process(servers, dem
         assert alive == [], f"left behind: {[p.pid for p in alive]}"
         assert not MMS_PID_FILE.exists()
         assert not list(Path("/tmp").glob(".mms.sock.*"))
-    finally:
-        server.kill()
-        servers.lock.release()
 
 
 @pytest.mark.mms
-def test_a_dead_python_backend_makes_the_container_exit_instead_of_hanging(servers, demo_model, tmp_path):
-    servers.stop()
-    servers.lock.acquire()
-    server = Server(tmp_path / "backend", {"MODEL_DIR": str(demo_model)}).start()
-    try:
+def test_a_dead_python_backend_makes_the_container_exit_instead_of_hanging(servers, demo_model):
+    with servers.dedicated({"MODEL_DIR": str(demo_model)}) as server:
         tree = server.tree()
         (backend,) = server.backend_pids()
         started = time.monotonic()
@@ -128,9 +119,6 @@ def test_a_dead_python_backend_makes_the_container_exit_instead_of_hanging(serve
         assert "MMS cannot recover" in server.log_text()
         _, alive = psutil.wait_procs(tree, timeout=5)
         assert alive == []
-    finally:
-        server.kill()
-        servers.lock.release()
 
 
 def wait_for(condition, timeout: float = 20.0) -> None:
