@@ -52,6 +52,9 @@ def _check_startup(settings: config.Settings, artifact: Artifact) -> None:
             "csv_output_columns": [catalog.card_ids[i] for i in rows],
         },
     )
+    running = supervisor.running_mms_pid()
+    if running is not None:
+        raise OSError(f"another multi-model-server (pid {running}) is running on this host; MMS allows one per host")
     for host, port in ((settings.bind_host, settings.port), ("127.0.0.1", settings.management_port)):
         with socket.socket() as probe:
             try:

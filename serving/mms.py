@@ -32,6 +32,9 @@ def mms_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
     env["SAGEMAKER_MODEL_SERVER_WORKERS"] = str(settings.workers)
     env["SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS"] = str(settings.timeout_seconds)
     env["SAGEMAKER_MAX_PAYLOAD_IN_MB"] = str(settings.max_payload_mb)
+    # Read by the /execution-parameters plugin (plugins/execution-parameters), resolved here once.
+    env["SAGEMAKER_MAX_CONCURRENT_TRANSFORMS"] = str(settings.concurrent_transforms)
+    env["SAGEMAKER_BATCH_STRATEGY"] = settings.batch_strategy
     env.pop("SAGEMAKER_MODEL_SERVER_TIMEOUT", None)  # MMS reads that one as minutes
     env["MMS_INFERENCE_ADDRESS"] = f"http://{settings.bind_host}:{settings.port}"
     # The management API can register and delete models: never reachable from outside the container.

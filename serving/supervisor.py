@@ -24,6 +24,7 @@ from handler.busy import busy_pids
 
 PR_SET_CHILD_SUBREAPER = 36
 BACKEND_MARK = "model_service_worker.py"
+MMS_MAIN_CLASS = "com.amazonaws.ml.mms.ModelServer"
 MMS_PID_FILE = Path(tempfile.gettempdir()) / ".model_server.pid"
 MMS_SOCKET_GLOB = ".mms.sock.*"
 TCP_ESTABLISHED = "01"
@@ -98,15 +99,23 @@ def _terminate(processes: list[psutil.Process], grace_seconds: float) -> None:
     psutil.wait_procs(alive, timeout=2.0)
 
 
+def running_mms_pid() -> int | None:
+    """The pid in MMS's fixed pid file, if that process is alive (MMS refuses to start a second one)."""
+    try:
+        pid = int(MMS_PID_FILE.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        is_mms = MMS_MAIN_CLASS in psutil.Process(pid).cmdline()  # not a recycled pid
+    except psutil.Error:
+        return None
+    return pid if is_mms else None
+
+
 def clean_stale_files() -> None:
     """MMS's fixed pid file and worker sockets, left behind when its processes are killed."""
-    if MMS_PID_FILE.exists():
-        try:
-            alive = psutil.pid_exists(int(MMS_PID_FILE.read_text().strip() or 0))
-        except ValueError:
-            alive = False
-        if not alive:
-            MMS_PID_FILE.unlink(missing_ok=True)
+    if running_mms_pid() is None:
+        MMS_PID_FILE.unlink(missing_ok=True)
     if not any(BACKEND_MARK in " ".join(_cmdline(p)) for p in descendants()):
         for socket_file in Path(tempfile.gettempdir()).glob(MMS_SOCKET_GLOB):
             socket_file.unlink(missing_ok=True)

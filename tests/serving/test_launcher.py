@@ -128,3 +128,12 @@ def wait_for(condition, timeout: float = 20.0) -> None:
             return
         time.sleep(0.01)
     raise TimeoutError("condition not met")
+
+
+@pytest.mark.mms
+def test_a_second_server_on_the_same_host_is_refused_at_once(mms, demo_model):
+    result = run_entrypoint(
+        "serve", env={"MODEL_DIR": str(demo_model), "SAGEMAKER_BIND_TO_PORT": "20001", "MANAGEMENT_PORT": "20002"}
+    )
+    assert result.returncode == 1
+    assert "another multi-model-server" in result.stderr
