@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO_MODEL := build/demo-model
 PORT ?= 8080
 
-.PHONY: setup serve test test-python test-container container-tools lint demo-model plugins bench clean
+.PHONY: setup serve test test-python test-container container-tools bench-tools lint demo-model plugins bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -33,7 +33,13 @@ lint: container-tools
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/hadolint --failure-threshold error Dockerfile
 
-test-python: setup demo-model
+bench-tools: $(VENV)/.installed
+	bash bench/install_tools.sh
+
+bench: setup demo-model bench-tools
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+test-python: setup demo-model bench-tools
 	@echo "== unit and integration tests (real MMS, real SeaweedFS S3, moto for AWS APIs) =="
 	$(VENV)/bin/pytest -m "not container"
 

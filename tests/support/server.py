@@ -71,6 +71,7 @@ class Server:
             "SAGEMAKER_BIND_TO_PORT": str(self.port),
             "MANAGEMENT_PORT": str(self.management_port),
             "BIND_HOST": "127.0.0.1",
+            "PYTHONPATH": str(REPO),
             "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
             "LOG_DIR": str(workdir / "logs"),
             "CONTROL_DIR": str(workdir / "control"),
@@ -79,11 +80,14 @@ class Server:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
+    def command(self) -> list[str]:
+        return [sys.executable, str(REPO / "entrypoint.py"), "serve"]
+
     def start(self, timeout: float = 90.0, wait: bool = True) -> Server:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, str(REPO / "entrypoint.py"), "serve"],
+                self.command(),
                 cwd=self.workdir,
                 env=self.env,
                 stdout=log,
