@@ -20,6 +20,7 @@ COPY requirements.txt /build/requirements.txt
 RUN python3 -m venv /opt/venv \
     && pip install --no-cache-dir -r /build/requirements.txt \
     && find /opt/venv/lib -type d -name tests -prune -exec rm -rf {} + \
+    && rm -rf /opt/venv/lib/python3*/site-packages/onnx/backend/test \
     && pip uninstall --yes pip
 
 WORKDIR /build

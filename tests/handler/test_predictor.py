@@ -1,0 +1,180 @@
+"""Approval odds come from a compiled ensemble only when it matches sklearn; anything else falls back, logged once."""
+
+import logging
+import sys
+
+import numpy as np
+import pytest
+
+from handler.artifact import load_artifact
+from handler.metadata import ModelMetadata
+from handler.predictor import (
+    TOLERANCE,
+    OnnxPredictor,
+    SklearnPredictor,
+    load_predictor,
+    onnx_session,
+    validation_rows,
+)
+from handler.scoring import pair_features
+from handler.tree_onnx import raw_score_onnx, split_points
+from tests.support.artifacts import applicant, metadata_dict, write_artifact
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    return load_artifact(write_artifact(tmp_path_factory.mktemp("model"), n_cards=6))
+
+
+@pytest.fixture(scope="module")
+def other_estimator(tmp_path_factory):
+    """A valid model with different trees: its compiled form is well-formed but wrong for `small`."""
+    return load_artifact(write_artifact(tmp_path_factory.mktemp("other"), seed=1)).estimator
+
+
+@pytest.fixture(scope="module")
+def demo(demo_model):
+    return load_artifact(demo_model)
+
+
+def applicants_matrix(artifact, n):
+    names = artifact.metadata.applicant_feature_names
+    rng = np.random.default_rng(n)
+    rows = [applicant(age=int(rng.integers(18, 90)), annual_income=float(rng.uniform(0, 250_000))) for _ in range(n)]
+    return np.array([[row[name] for name in names] for row in rows], dtype=np.float64)
+
+
+def serving_pairs(artifact, n_applicants):
+    catalog = artifact.bundled_catalog
+    return pair_features(artifact, applicants_matrix(artifact, n_applicants), catalog.features[catalog.active])
+
+
+def load(artifact, **options):
+    return load_predictor(artifact.estimator, artifact.metadata, artifact.bundled_catalog.features, **options)
+
+
+def fallback_warnings(caplog):
+    return [r for r in caplog.records if r.name == "handler.predictor" and r.levelno == logging.WARNING]
+
+
+@pytest.mark.parametrize("model", ["small", "demo"])
+def test_the_compiled_ensemble_serves_and_equals_sklearn(model, request, caplog):
+    artifact = request.getfixturevalue(model)
+    caplog.set_level(logging.INFO, logger="handler.predictor")
+    predictor = load(artifact)
+    assert predictor.kind == "onnxruntime"
+    assert not fallback_warnings(caplog)
+    for n_applicants in (1, 3, 200):  # 200 applicants exceed max_rows: sklearn scores those
+        pairs = serving_pairs(artifact, n_applicants)
+        odds = predictor.approval_odds(pairs)
+        assert odds.dtype == np.float64 and odds.shape == (len(pairs),)
+        expected = artifact.estimator.predict_proba(pairs)[:, 1]
+        assert np.max(np.abs(odds - expected)) <= TOLERANCE
+
+
+def test_rows_one_step_off_a_split_match_sklearn_which_compares_float32(small):
+    predictor = load(small)
+    splits = split_points(small.estimator)
+    rows = np.tile(serving_pairs(small, 1)[:1], (len(splits), 1))
+    for nudge in (np.inf, -np.inf):
+        rows[np.arange(len(splits)), splits[:, 0].astype(int)] = np.nextafter(splits[:, 1], nudge)
+        for chunk in np.array_split(rows, len(rows) // predictor.max_rows + 1):
+            odds = predictor.approval_odds(chunk)
+            assert np.max(np.abs(odds - small.estimator.predict_proba(chunk)[:, 1])) <= TOLERANCE
+
+
+def test_calls_above_max_rows_go_to_sklearn(small, other_estimator):
+    # A deliberately wrong compiled form shows which engine answered each call.
+    wrong = OnnxPredictor(onnx_session(raw_score_onnx(other_estimator)), SklearnPredictor.of(small.estimator), 10)
+    pairs = serving_pairs(small, 2)[:11]
+    assert wrong.approval_odds(pairs).tolist() == small.estimator.predict_proba(pairs)[:, 1].tolist()
+    assert wrong.approval_odds(pairs[:10]) == pytest.approx(other_estimator.predict_proba(pairs[:10])[:, 1], abs=1e-9)
+
+
+def test_engine_sklearn_skips_compiling(small, caplog):
+    predictor = load(small, engine="sklearn")
+    assert predictor.kind == "sklearn"
+    pairs = serving_pairs(small, 2)
+    assert predictor.approval_odds(pairs).tolist() == small.estimator.predict_proba(pairs)[:, 1].tolist()
+    assert not caplog.records
+
+
+def test_unknown_engines_and_a_zero_row_limit_are_programming_errors(small):
+    with pytest.raises(ValueError, match="engine"):
+        load(small, engine="treelite")
+    with pytest.raises(ValueError, match="max_rows"):
+        load(small, max_rows=0)
+
+
+@pytest.mark.parametrize(
+    ("compiled", "reason"),
+    [
+        pytest.param(lambda small, other: raw_score_onnx(small)[:-40], "INVALID_PROTOBUF", id="truncated model"),
+        pytest.param(lambda small, other: raw_score_onnx(other), "differs from sklearn by", id="fails parity"),
+    ],
+)
+def test_a_broken_compiled_form_falls_back_to_sklearn_logged_once(compiled, reason, small, other_estimator, caplog):
+    predictor = load(small, compile_model=lambda estimator: compiled(estimator, other_estimator))
+    assert isinstance(predictor, SklearnPredictor) and predictor.kind == "sklearn"
+    (warning,) = fallback_warnings(caplog)
+    assert "using sklearn predict_proba" in warning.getMessage() and reason in warning.getMessage()
+    pairs = serving_pairs(small, 2)
+    assert predictor.approval_odds(pairs).tolist() == small.estimator.predict_proba(pairs)[:, 1].tolist()
+
+
+def test_an_unsupported_estimator_falls_back_to_sklearn(small, caplog):
+    from sklearn.ensemble import RandomForestClassifier
+
+    pairs = serving_pairs(small, 4)
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(pairs, np.arange(len(pairs)) % 2)
+    predictor = load_predictor(forest, small.metadata)
+    assert predictor.kind == "sklearn"
+    (warning,) = fallback_warnings(caplog)
+    assert "UnsupportedModel: RandomForestClassifier is not a GradientBoostingClassifier" in warning.getMessage()
+    assert predictor.approval_odds(pairs).tolist() == forest.predict_proba(pairs)[:, 1].tolist()
+
+
+def test_without_onnxruntime_installed_sklearn_serves(small, caplog, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # what `import onnxruntime` sees when it is absent
+    predictor = load(small)
+    assert predictor.kind == "sklearn"
+    (warning,) = fallback_warnings(caplog)
+    assert "ModuleNotFoundError" in warning.getMessage() or "ImportError" in warning.getMessage()
+
+
+def test_fallback_warnings_carry_no_feature_values(small, other_estimator, caplog):
+    load(small, compile_model=lambda _: raw_score_onnx(other_estimator))
+    (warning,) = fallback_warnings(caplog)
+    rows = validation_rows(small.metadata, small.bundled_catalog.features, split_points(small.estimator))
+    message = warning.getMessage()
+    assert not any(f"{value:g}" in message.split() for value in np.unique(rows) if value not in (0, 1))
+
+
+def test_validation_rows_cover_cards_bounds_and_splits(small):
+    metadata, cards = small.metadata, small.bundled_catalog.features
+    splits = split_points(small.estimator)
+    rows = validation_rows(metadata, cards, splits)
+    specs = {spec.name: spec for spec in (*metadata.applicant_features, *metadata.card_features)}
+    for column, name in enumerate(metadata.feature_order):
+        spec = specs[name]
+        if spec.type == "boolean":
+            assert {0.0, 1.0} <= set(rows[:, column])
+        else:
+            assert rows[:, column].min() == spec.min and rows[:, column].max() == spec.max
+    card_columns = [metadata.feature_order.index(name) for name in metadata.card_feature_names]
+    for card in cards:
+        assert np.count_nonzero((rows[:, card_columns] == card).all(axis=1)) >= 64
+    for feature, threshold in splits:
+        assert np.any(rows[:, int(feature)] == threshold)
+    assert np.array_equal(rows, validation_rows(metadata, cards, splits))  # deterministic: same check every load
+
+
+def test_numbers_without_metadata_bounds_are_sampled_across_their_splits(small):
+    raw = metadata_dict()
+    (income,) = [spec for spec in raw["applicant_features"] if spec["name"] == "annual_income"]
+    income["min"] = income["max"] = None
+    column = raw["feature_order"].index("annual_income")
+    splits = split_points(small.estimator)
+    thresholds = splits[splits[:, 0] == column, 1]
+    rows = validation_rows(ModelMetadata.from_dict(raw), None, splits)
+    assert rows[:, column].min() == thresholds.min() - 1 and rows[:, column].max() == thresholds.max() + 1
