@@ -24,6 +24,16 @@ MAX_MMS_PORT = 32766
 MEDIA_TYPES = ("application/json", "text/csv", "application/jsonlines")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 BATCH_STRATEGIES = ("MULTI_RECORD", "SINGLE_RECORD")
+PREDICTION_ENGINES = ("onnxruntime", "sklearn")
+# SageMaker refuses a transform job whose MaxConcurrentTransforms x MaxPayloadInMB exceeds this.
+MAX_TOTAL_PAYLOAD_MB = 100
+# SageMaker waits 600 s for a batch transform invocation (InvocationsTimeoutInSeconds); a 100 MB MultiRecord
+# request of short CSV lines takes minutes to score, so MMS must not give up after the real-time 60 s.
+BATCH_TIMEOUT_SECONDS = 600
+# The largest response MMS can carry: its worker protocol sends lengths as signed 32-bit integers. A 100 MB request
+# of short CSV lines answered for ~40 cards is ~1.5 GB; MMS answers a larger-than-allowed response with a 500
+# "Worker died." after all the scoring, so the handler checks this limit itself (413) and MMS gets the maximum.
+MAX_RESPONSE_BYTES = 2**31 - 1
 
 
 class SettingsError(ValueError):
@@ -43,6 +53,7 @@ class Settings:
     bind_host: str = "0.0.0.0"
     log_dir: Path = Path("/tmp/approval-odds/logs")
     drain_seconds: float = 20.0
+    prediction_engine: str = "onnxruntime"
     # Card catalogue freshness (S3 side thread).
     card_variables_s3_uri: str | None = None
     refresh_interval_seconds: float = 300.0
@@ -63,6 +74,14 @@ class Settings:
     @property
     def max_payload_bytes(self) -> int:
         return self.max_payload_mb * 1024 * 1024
+
+    @property
+    def concurrent_transforms(self) -> int:
+        """MaxConcurrentTransforms for /execution-parameters: as configured, else one per worker, lowered so that
+        it times MaxPayloadInMB stays within SageMaker's 100 MB (an explicit value is checked in from_env)."""
+        if self.max_concurrent_transforms is not None:
+            return self.max_concurrent_transforms
+        return max(1, min(self.workers, MAX_TOTAL_PAYLOAD_MB // self.max_payload_mb))
 
 
 def _first(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
@@ -164,7 +183,8 @@ def from_env(env: Mapping[str, str]) -> Settings:
     if management_port == port:
         raise SettingsError(f"MANAGEMENT_PORT={management_port} must differ from the inference port")
     model_dir_found = _first(env, "MODEL_DIR")
-    return Settings(
+    batch = _parsed(env, ("SAGEMAKER_BATCH",), _boolean, False, "true or false")
+    settings = Settings(
         model_dir=Path(model_dir_found[1]) if model_dir_found else _default_model_dir(env),
         port=port,
         management_port=management_port,
@@ -179,7 +199,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
             env,
             ("SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS", "MODEL_SERVER_TIMEOUT"),
             _int_in(1, 3600),
-            60,
+            BATCH_TIMEOUT_SECONDS if batch else 60,
             "whole seconds 1-3600",
         ),
         max_payload_mb=_parsed(env, ("SAGEMAKER_MAX_PAYLOAD_IN_MB",), _int_in(1, 100), 6, "whole MB 1-100"),
@@ -193,6 +213,9 @@ def from_env(env: Mapping[str, str]) -> Settings:
         ),
         bind_host=_parsed(env, ("BIND_HOST",), _ip_address, "0.0.0.0", "an IPv4 address such as 0.0.0.0 or 127.0.0.1"),
         log_dir=Path(_parsed(env, ("LOG_DIR",), str, "/tmp/approval-odds/logs", "a directory")),
+        prediction_engine=_parsed(
+            env, ("PREDICTION_ENGINE",), _choice(PREDICTION_ENGINES), "onnxruntime", "onnxruntime or sklearn"
+        ),
         drain_seconds=_parsed(env, ("SHUTDOWN_DRAIN_SECONDS",), _float_in(0, 25), 20.0, "seconds 0-25"),
         card_variables_s3_uri=_parsed(env, ("CARD_VARIABLES_S3_URI",), _s3_uri, None, "s3://bucket/key.csv"),
         refresh_interval_seconds=_parsed(
@@ -218,7 +241,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
             env, ("CARD_VARIABLES_MIN_KEEP_FRACTION",), _float_in(0, 1), 0.5, "a fraction 0-1"
         ),
         control_dir=Path(_parsed(env, ("CONTROL_DIR",), str, "/tmp/approval-odds/control", "a directory")),
-        batch=_parsed(env, ("SAGEMAKER_BATCH",), _boolean, False, "true or false"),
+        batch=batch,
         batch_strategy=_parsed(
             env,
             ("SAGEMAKER_BATCH_STRATEGY",),
@@ -233,6 +256,18 @@ def from_env(env: Mapping[str, str]) -> Settings:
             env, ("DEFAULT_CARDS",), _card_list, None, "comma-separated, distinct, non-empty card ids"
         ),
     )
+    _check_transform_payload(settings)
+    return settings
+
+
+def _check_transform_payload(settings: Settings) -> None:
+    """An explicit MaxConcurrentTransforms that SageMaker would refuse is a configuration error, not a hint to bend."""
+    concurrency, payload = settings.max_concurrent_transforms, settings.max_payload_mb
+    if concurrency is not None and concurrency * payload > MAX_TOTAL_PAYLOAD_MB:
+        raise SettingsError(
+            f"SAGEMAKER_MAX_CONCURRENT_TRANSFORMS={concurrency} x SAGEMAKER_MAX_PAYLOAD_IN_MB={payload} is "
+            f"{concurrency * payload} MB: SageMaker allows at most {MAX_TOTAL_PAYLOAD_MB} MB"
+        )
 
 
 @functools.cache

@@ -44,6 +44,17 @@ def bad_request(code: str, message: str, details: list[Detail] | None = None) ->
     return RequestError(400, code, message, details or [])
 
 
+def response_too_large(size: int, limit: int, applicants: int, cards: int) -> RequestError:
+    """A response over what MMS can carry (a huge batch request times many cards): the caller must split it."""
+    return RequestError(
+        413,
+        "response_too_large",
+        f"the response for {applicants:,} applicants x {cards} cards would be {size / 2**20:,.1f} MB, over the "
+        f"{limit / 2**20:,.0f} MB a response can carry: send fewer lines per request (a smaller MaxPayloadInMB) "
+        "or score fewer cards (DEFAULT_CARDS, or the cards option)",
+    )
+
+
 INTERNAL_ERROR = RequestError(500, "internal_error", "The server failed to score this request; it has been logged.")
 
 

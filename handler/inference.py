@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import config
+from config.settings import MAX_RESPONSE_BYTES
 from handler.artifact import Artifact, load_artifact
 from handler.catalog_store import CatalogStore
 from handler.codecs import decode_request, encode_prediction, parse_content_type, with_custom_attributes
+from handler.errors import response_too_large
 from handler.refresher import Refresher, start_refresher
 from handler.scoring import Prediction, ScoringRequest, score
 
@@ -29,7 +31,7 @@ class Model:
 
 def model_fn(model_dir: str) -> Model:
     settings = config.load()
-    artifact = load_artifact(Path(model_dir))
+    artifact = load_artifact(Path(model_dir), settings.prediction_engine)
     catalogs = CatalogStore(artifact.bundled_catalog)
     refresher = start_refresher(settings, artifact.metadata, catalogs, artifact.bundled_catalog)
     return Model(artifact, catalogs, refresher, settings)
@@ -47,4 +49,7 @@ def predict_fn(request: ScoringRequest, model: Model) -> Prediction:
 
 
 def output_fn(prediction: Prediction, accept: str) -> tuple[bytes, str]:
-    return encode_prediction(prediction, accept), accept
+    body = encode_prediction(prediction, accept)
+    if len(body) > MAX_RESPONSE_BYTES:  # MMS would drop it and answer 500 "Worker died." after all the scoring
+        raise response_too_large(len(body), MAX_RESPONSE_BYTES, len(prediction.applicant_ids), len(prediction.card_ids))
+    return body, accept

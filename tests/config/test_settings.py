@@ -102,3 +102,31 @@ def test_management_port_must_differ_from_the_inference_port():
 
 def test_blank_values_count_as_unset():
     assert from_env({"SAGEMAKER_BIND_TO_PORT": "  ", "LOG_LEVEL": ""}).port == 8080
+
+
+def test_concurrent_transforms_default_to_the_workers_within_sagemakers_100_mb():
+    assert from_env({"SAGEMAKER_MODEL_SERVER_WORKERS": "4"}).concurrent_transforms == 4
+    big = {"SAGEMAKER_MODEL_SERVER_WORKERS": "4", "SAGEMAKER_MAX_PAYLOAD_IN_MB": "30"}
+    assert from_env(big).concurrent_transforms == 3  # 3 x 30 MB <= 100 MB
+    assert from_env({**big, "SAGEMAKER_MAX_PAYLOAD_IN_MB": "100"}).concurrent_transforms == 1
+    assert from_env({**big, "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS": "2"}).concurrent_transforms == 2
+
+
+def test_an_explicit_concurrency_over_sagemakers_100_mb_stops_start_up():
+    with pytest.raises(SettingsError) as raised:
+        from_env({"SAGEMAKER_MAX_CONCURRENT_TRANSFORMS": "3", "SAGEMAKER_MAX_PAYLOAD_IN_MB": "50"})
+    assert "150 MB" in str(raised.value)
+    assert "at most 100 MB" in str(raised.value)
+
+
+def test_batch_transform_waits_as_long_as_sagemaker_does_unless_told_otherwise():
+    assert from_env({}).timeout_seconds == 60
+    assert from_env({"SAGEMAKER_BATCH": "true"}).timeout_seconds == 600
+    assert from_env({"SAGEMAKER_BATCH": "true", "SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS": "90"}).timeout_seconds == 90
+
+
+def test_prediction_engine_defaults_to_the_compiled_ensemble():
+    assert from_env({}).prediction_engine == "onnxruntime"
+    assert from_env({"PREDICTION_ENGINE": "SKLEARN"}).prediction_engine == "sklearn"
+    with pytest.raises(SettingsError, match="PREDICTION_ENGINE"):
+        from_env({"PREDICTION_ENGINE": "xgboost"})

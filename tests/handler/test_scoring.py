@@ -1,8 +1,11 @@
 """predict_fn's core: every applicant paired with every selected card, scored in one vectorised call."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
+from handler import scoring
 from handler.artifact import load_artifact
 from handler.errors import RequestError
 from handler.scoring import ScoringRequest, pair_features, score, select_cards
@@ -68,3 +71,22 @@ def test_a_subset_is_scored_like_the_full_catalogue(artifact):
     subset = score(artifact, catalog, request_for(artifact, 4, cards=("card-05", "card-02")), None)
     assert subset.card_ids == ("card-02", "card-05")
     assert np.allclose(subset.odds, full.odds[:, [2, 5]])
+
+
+@pytest.mark.parametrize("pairs_per_block", [1, 13, 1 << 16])
+def test_scoring_in_blocks_of_applicants_equals_one_call_over_all_pairs(artifact, monkeypatch, pairs_per_block):
+    """Blocks bound memory for 100 MB batches; they must not change, drop or reorder any odds."""
+    catalog = artifact.bundled_catalog
+    request = request_for(artifact, 7)
+    pairs = pair_features(artifact, request.features, catalog.features)
+    whole = artifact.estimator.predict_proba(pairs)[:, artifact.positive_class].reshape(7, 6)
+    monkeypatch.setattr(scoring, "PAIRS_PER_BLOCK", pairs_per_block)
+    assert np.array_equal(score(artifact, catalog, request, None).odds, whole)
+
+
+def test_no_selected_card_gives_an_empty_row_per_applicant(tmp_path):
+    model = load_artifact(write_artifact(tmp_path, n_cards=6))
+    catalog = dataclasses.replace(model.bundled_catalog, active=np.zeros(6, dtype=bool))
+    prediction = score(model, catalog, request_for(model, 3), None)
+    assert prediction.odds.shape == (3, 0)
+    assert prediction.card_ids == ()

@@ -1,0 +1,1 @@
+"""A local SageMaker batch transform: split files by line into MultiRecord mini-batches, post them, reassemble."""
