@@ -19,6 +19,7 @@ import sklearn
 from handler.catalog import Catalog, parse_catalog
 from handler.errors import ArtifactError, CatalogError
 from handler.metadata import ModelMetadata, read_metadata
+from handler.predictor import Predictor, load_predictor
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "model_metadata.json"
@@ -35,14 +36,19 @@ class Artifact:
     applicant_columns: np.ndarray  # position of each applicant feature in the estimator's input
     card_columns: np.ndarray  # position of each card feature in the estimator's input
     positive_class: int  # column of predict_proba that means "approved"
+    predictor: Predictor  # the estimator, compiled where that is faster and agrees with it
 
     @property
     def n_features(self) -> int:
         return len(self.metadata.feature_order)
 
 
-def load_artifact(model_dir: Path) -> Artifact:
-    """Load model_dir or raise ArtifactError with one sentence naming the file and the problem."""
+def load_artifact(model_dir: Path, engine: str = "onnxruntime") -> Artifact:
+    """Load model_dir or raise ArtifactError with one sentence naming the file and the problem.
+
+    `engine` "onnxruntime" compiles the ensemble for small calls after a parity check (falling back to
+    scikit-learn by itself); "sklearn" always predicts with scikit-learn.
+    """
     if not model_dir.is_dir():
         raise ArtifactError(f"model directory {model_dir} does not exist")
     metadata = read_metadata(model_dir / METADATA_FILE)
@@ -61,6 +67,7 @@ def load_artifact(model_dir: Path) -> Artifact:
         applicant_columns=np.array([position[name] for name in metadata.applicant_feature_names]),
         card_columns=np.array([position[name] for name in metadata.card_feature_names]),
         positive_class=int(np.flatnonzero(estimator.classes_ == 1)[0]),
+        predictor=load_predictor(estimator, metadata, catalog.features, engine=engine),
     )
 
 

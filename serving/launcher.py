@@ -24,7 +24,7 @@ log = logging.getLogger("serving")
 def serve(settings: config.Settings) -> int:
     logs.configure(settings.log_level)
     try:
-        artifact = load_artifact(settings.model_dir)
+        artifact = load_artifact(settings.model_dir, settings.prediction_engine)
         _check_startup(settings, artifact)
     except (ArtifactError, OSError) as error:
         # One line, before MMS exists: never a healthy /ping in front of a broken model.
@@ -49,6 +49,7 @@ def _check_startup(settings: config.Settings, artifact: Artifact) -> None:
         extra={
             "model_version": artifact.metadata.model_version,
             "catalog_version": catalog.version,
+            "predictor": artifact.predictor.kind,
             "csv_output_columns": [catalog.card_ids[i] for i in rows],
         },
     )

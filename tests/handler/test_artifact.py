@@ -79,3 +79,8 @@ def test_estimators_that_cannot_give_approval_odds_are_rejected(model_dir):
     (model_dir / "model.joblib").write_bytes(b"not a pickle")
     with pytest.raises(ArtifactError, match="cannot be loaded"):
         load_artifact(model_dir)
+
+
+def test_the_predictor_is_compiled_unless_sklearn_is_asked_for(model_dir):
+    assert load_artifact(model_dir).predictor.kind == "onnxruntime"
+    assert load_artifact(model_dir, "sklearn").predictor.kind == "sklearn"
