@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO_MODEL := build/demo-model
 PORT ?= 8080
 
-.PHONY: setup serve test test-python test-container container-tools bench-tools lint demo-model plugins bench clean
+.PHONY: setup serve test test-python test-container container-tools bench-tools lint demo-model plugins bench audit soak clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -38,6 +38,12 @@ bench-tools: $(VENV)/.installed
 
 bench: setup demo-model bench-tools
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+audit: $(VENV)/.installed
+	$(PY) -m tests.security.audit
+
+soak: setup demo-model
+	$(PY) -m tests.reliability.soak --minutes $${MINUTES:-10}
 
 test-python: setup demo-model bench-tools
 	@echo "== unit and integration tests (real MMS, real SeaweedFS S3, moto for AWS APIs) =="

@@ -17,6 +17,7 @@ JSON text never contains a raw NUL, orjson escapes it inside strings).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from itertools import chain, repeat
 
@@ -41,7 +42,13 @@ def encode_prediction(prediction: Prediction, media_type: str) -> bytes:
 
 
 def encode_error(error: RequestError) -> bytes:
-    return orjson.dumps(error.body())
+    body = error.body()
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        # A field name echoed from the request may hold a lone surrogate (a JSON "\ud800" escape), which orjson
+        # refuses; the standard encoder writes it back as the same escape.
+        return json.dumps(body).encode()
 
 
 def encode_csv(prediction: Prediction) -> bytes:

@@ -23,6 +23,7 @@ from handler.scoring import ScoringRequest
 MANY, ONE = "applicants", "applicant"
 DOCUMENT_KEYS = frozenset({MANY, ONE, "cards", "top_k"})
 SHAPE = 'a JSON object: {"applicants": [{...}, ...]} or {"applicant": {...}}'
+ID_PROBLEM = "must be a string or an integer"
 MAX_INTEGER_ID = 2**63 - 1  # integer ids are echoed back; larger ones do not survive every JSON client
 JSON_WHITESPACE = " \t\r"
 NUMBER_TYPES = frozenset({int, float})
@@ -129,13 +130,30 @@ def applicants_request(applicants: Sequence[Any], metadata: ModelMetadata, optio
 
 
 def _id_problems(ids: list[Any]) -> list[Problem]:
-    if set(map(type, ids)) <= {str, type(None)}:
+    if set(map(type, ids)) <= {str, type(None)} and _encodable([value for value in ids if value is not None]):
         return []
     return [
-        Problem("invalid_value", row, APPLICANT_ID, "must be a string or an integer")
+        Problem("invalid_value", row, APPLICANT_ID, _id_problem(value))
         for row, value in enumerate(ids)
-        if not (value is None or type(value) is str or (type(value) is int and abs(value) <= MAX_INTEGER_ID))
+        if not (value is None or (type(value) is str and _encodable([value])) or _is_id_integer(value))
     ]
+
+
+def _encodable(texts: list[str]) -> bool:
+    """False when a text holds a lone surrogate (JSON allows the escape "\\ud800"; UTF-8 cannot carry it back)."""
+    try:
+        "".join(texts).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_id_integer(value: Any) -> bool:
+    return type(value) is int and abs(value) <= MAX_INTEGER_ID
+
+
+def _id_problem(value: Any) -> str:
+    return "must be valid Unicode text (no lone surrogate escapes)" if type(value) is str else ID_PROBLEM
 
 
 def _table(applicants: Sequence[dict[str, Any]], metadata: ModelMetadata) -> FeatureTable:

@@ -179,3 +179,8 @@ def test_every_format_has_one_result_per_applicant(odds, ids, top_k):
         values = [odd["approval_odds"] for odd in entry["odds"]]
         assert len(values) == kept and values == sorted(values, reverse=True)
         assert values[0] == pytest.approx(odds[row].max(), abs=5e-7)
+
+
+def test_an_error_naming_a_field_with_a_lone_surrogate_is_still_json():
+    error = RequestError(400, "unknown_field", "applicant 1, field '\\ud800x': ...", [Detail("unknown", 1, "\ud800x")])
+    assert json.loads(encode_error(error))["error"]["details"][0]["field"] == "\ud800x"

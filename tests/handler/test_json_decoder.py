@@ -174,6 +174,12 @@ def test_applicant_id_is_a_string_or_an_integer(value):
     assert details(error) == [(1, "applicant_id", "must be a string or an integer")]
 
 
+def test_an_applicant_id_with_a_lone_surrogate_escape_is_refused_not_a_500_later():
+    text = body({"applicants": [person(applicant_id="ok"), person(applicant_id="x")]}).replace('"x"', '"\\ud800"')
+    error = refused(text, "invalid_value")
+    assert details(error) == [(2, "applicant_id", "must be valid Unicode text (no lone surrogate escapes)")]
+
+
 def test_every_rows_problems_are_collected_and_capped_in_the_body():
     applicants = [person(age=5 + i % 2 * 200) for i in range(30)]
     error = refused(body({"applicants": applicants}), "out_of_range")

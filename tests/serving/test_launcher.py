@@ -20,6 +20,7 @@ from serving.mms import mms_environment
 from serving.supervisor import MMS_PID_FILE
 from tests.support.artifacts import applicant, write_artifact
 from tests.support.server import REPO
+from tests.support.waiting import wait_for
 
 ENTRYPOINT = [sys.executable, str(REPO / "entrypoint.py")]
 
@@ -119,15 +120,6 @@ def test_a_dead_python_backend_makes_the_container_exit_instead_of_hanging(serve
         assert "MMS cannot recover" in server.log_text()
         _, alive = psutil.wait_procs(tree, timeout=5)
         assert alive == []
-
-
-def wait_for(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.01)
-    raise TimeoutError("condition not met")
 
 
 @pytest.mark.mms
