@@ -16,6 +16,7 @@ from handler.artifact import Artifact, load_artifact
 from handler.errors import ArtifactError, RequestError
 from handler.scoring import select_cards
 from serving import supervisor
+from serving.json_output import JsonOutput
 from serving.mms import HANDLER_SERVICE, configure_toolkit, mms_environment
 
 log = logging.getLogger("serving")
@@ -33,8 +34,12 @@ def serve(settings: config.Settings) -> int:
     for directory in (settings.log_dir, settings.control_dir, settings.catalog_cache_dir):
         directory.mkdir(parents=True, exist_ok=True)
     os.environ.update(mms_environment(settings, dict(os.environ)))
-    configure_toolkit(settings)
-    return Server(settings).run()
+    sys.stdout.flush()
+    with JsonOutput():
+        configure_toolkit(settings)
+        exit_code = Server(settings).run()
+        sys.stdout.flush()
+    return exit_code
 
 
 def _check_startup(settings: config.Settings, artifact: Artifact) -> None:

@@ -7,8 +7,10 @@ the toolkit reads at call time (model directory, log4j config).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from config.settings import MAX_RESPONSE_BYTES, REPO_ROOT, Settings
@@ -47,7 +49,12 @@ def mms_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
 
 def configure_toolkit(settings: Settings) -> None:
     """Point the toolkit at our model directory and log config (it reads both at call time)."""
-    from sagemaker_inference import environment, model_server
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        from sagemaker_inference import environment, model_server
+
+    # The toolkit gives its logger a plain-text handler of its own: let records reach our JSON root handler only.
+    logging.getLogger("sagemaker-inference").handlers.clear()
 
     environment.model_dir = str(settings.model_dir)
     model_server.DEFAULT_MMS_LOG_FILE = str(LOG4J_CONFIG)

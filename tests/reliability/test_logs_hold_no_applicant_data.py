@@ -127,3 +127,8 @@ def _json_object(line: str) -> bool:
         return isinstance(json.loads(line), dict)
     except ValueError:
         return False
+
+
+def test_every_log_line_is_json_from_the_first(debug_server):
+    lines = [line for line in debug_server.log_text().splitlines() if line.strip()]
+    assert [line for line in lines if not _json_object(line)] == []
