@@ -26,7 +26,8 @@ for plugin in "$repo"/plugins/*/; do
     mapfile -t sources < <(find "$plugin/src" -name '*.java' | sort)
     mkdir -p "$classes/$name"
     # --release 17: the image runs openjdk-17-jre-headless.
-    javac --release 17 -Xlint:all,-processing -Werror -cp "$sdk_jar" -d "$classes/$name" "${sources[@]}"
+    # -encoding: sources are UTF-8, and a minimal image has no locale to tell javac so.
+    javac --release 17 -encoding UTF-8 -Xlint:all,-processing -Werror -cp "$sdk_jar" -d "$classes/$name" "${sources[@]}"
     cp -r "$plugin/resources/." "$classes/$name/"
     # Replace the jar in one rename: a running MMS keeps the one it opened.
     jar --create --file "$out/.$name.jar.tmp" -C "$classes/$name" .
