@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from handler.artifact import Artifact, load_artifact
 from tests.support.server import REPO, HostLock, Server
 
 pytest_plugins = ["tests.s3_fixtures"]
@@ -23,6 +24,18 @@ def demo_model() -> Path:
     if not (DEMO_MODEL / "model_metadata.json").exists():
         subprocess.run([sys.executable, "-m", "training.demo_model", "--out", str(DEMO_MODEL)], cwd=REPO, check=True)
     return DEMO_MODEL
+
+
+@pytest.fixture(scope="session")
+def artifact(demo_model: Path) -> Artifact:
+    """The demo artefact loaded in-process, to compute what the server should answer."""
+    return load_artifact(demo_model)
+
+
+@pytest.fixture(scope="session")
+def names(artifact: Artifact) -> tuple[str, ...]:
+    """The demo model's applicant features, in metadata order."""
+    return artifact.metadata.applicant_feature_names
 
 
 class Servers:

@@ -2,7 +2,6 @@
 
 import pytest
 
-from handler.artifact import load_artifact
 from tests.support.batch import batch_env
 
 
@@ -10,13 +9,3 @@ from tests.support.batch import batch_env
 def server(servers, demo_model):
     """MMS with SAGEMAKER_BATCH, a 40 MB payload limit, 2 workers and DEFAULT_CARDS (tests.support.batch)."""
     return servers.get(batch_env(demo_model))
-
-
-@pytest.fixture(scope="module")
-def artifact(demo_model):
-    return load_artifact(demo_model)
-
-
-@pytest.fixture(scope="module")
-def names(artifact):
-    return artifact.metadata.applicant_feature_names

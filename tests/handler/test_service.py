@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import requests
 
-from handler.artifact import load_artifact
 from handler.scoring import ScoringRequest, score
 from tests.support.artifacts import applicant
 
@@ -21,16 +20,6 @@ pytestmark = pytest.mark.mms
 
 CSV, JSON, JSONL = "text/csv", "application/json", "application/jsonlines"
 ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
-
-
-@pytest.fixture(scope="module")
-def artifact(demo_model):
-    return load_artifact(demo_model)
-
-
-@pytest.fixture(scope="module")
-def names(artifact):
-    return artifact.metadata.applicant_feature_names
 
 
 def applicants(n: int) -> list[dict]:
