@@ -185,7 +185,8 @@ def from_env(env: Mapping[str, str]) -> Settings:
     model_dir_found = _first(env, "MODEL_DIR")
     batch = _parsed(env, ("SAGEMAKER_BATCH",), _boolean, False, "true or false")
     settings = Settings(
-        model_dir=Path(model_dir_found[1]) if model_dir_found else _default_model_dir(env),
+        # Absolute: MMS resolves a relative model path against its own model store ("/"), not our cwd.
+        model_dir=(Path(model_dir_found[1]) if model_dir_found else _default_model_dir(env)).absolute(),
         port=port,
         management_port=management_port,
         workers=_parsed(

@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 import time
 
 import psutil
@@ -94,6 +95,10 @@ class Server:
             if not self.stopping:
                 log.error("MMS exited on its own")
                 self.exit_code = 1
+        except psutil.NoSuchProcess:  # the toolkit's wait() lost the race with our reaper: Java has exited
+            if not self.stopping:
+                log.error("MMS exited on its own")
+                self.exit_code = 1
         except Exception as error:
             log.error("MMS failed to start", extra={"reason": str(error)})
             self.exit_code = 1
@@ -115,8 +120,14 @@ class Server:
 
     def _adopt(self, java: psutil.Process) -> None:
         self.java = java
-        self.watchdog = supervisor.BackendWatchdog(java, self._backend_died)
+        self.watchdog = supervisor.BackendWatchdog(java, self._fatal)
         self.watchdog.start()
+        management = f"http://127.0.0.1:{self.settings.management_port}"
+        threading.Thread(
+            target=lambda: supervisor.confirm_model_registered(management, self._fatal),
+            name="model-registration",
+            daemon=True,
+        ).start()
         if self.stopping:  # SIGTERM arrived while MMS was starting
             java.terminate()
 
@@ -131,7 +142,7 @@ class Server:
         log.info("stopping MMS", extra={"drained": drained})
         self.java.terminate()
 
-    def _backend_died(self, reason: str) -> None:
+    def _fatal(self, reason: str) -> None:
         log.error("exiting so the platform replaces this container", extra={"reason": reason})
         self.exit_code = 1
         self.stopping = True

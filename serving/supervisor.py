@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import logging
 import os
 import signal
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -156,6 +158,30 @@ class BackendWatchdog(threading.Thread):
                         return
                     self.on_death(f"the MMS Python backend (pid {pid}) died; MMS cannot recover from that")
                     return
+
+
+def confirm_model_registered(
+    management_url: str, on_failure: Callable[[str], None], timeout: float = 120.0, model: str = "model"
+) -> bool:
+    """Fail the container if MMS came up without the model.
+
+    MMS logs a model it cannot load and serves on without it: /ping stays healthy while every invocation
+    fails. It registers models before it opens the management port, so the first answer there is final.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{management_url}/models", timeout=2) as answer:
+                listed = [entry.get("modelName") for entry in json.load(answer).get("models", [])]
+        except (OSError, ValueError):
+            time.sleep(0.2)
+            continue
+        if model in listed:
+            return True
+        on_failure(f"MMS started without the model '{model}' (it lists {listed}); see its log above")
+        return False
+    on_failure(f"MMS's management API did not answer within {timeout:.0f} s")
+    return False
 
 
 def install_reaper() -> None:

@@ -130,3 +130,9 @@ def test_prediction_engine_defaults_to_the_compiled_ensemble():
     assert from_env({"PREDICTION_ENGINE": "SKLEARN"}).prediction_engine == "sklearn"
     with pytest.raises(SettingsError, match="PREDICTION_ENGINE"):
         from_env({"PREDICTION_ENGINE": "xgboost"})
+
+
+def test_a_relative_model_dir_is_made_absolute(tmp_path, monkeypatch):
+    """MMS resolves relative model paths against its model store "/", so `MODEL_DIR=build/x make serve` must not."""
+    monkeypatch.chdir(tmp_path)
+    assert from_env({"MODEL_DIR": "build/demo-model"}).model_dir == tmp_path / "build" / "demo-model"
