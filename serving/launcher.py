@@ -143,6 +143,8 @@ class Server:
         self.java.terminate()
 
     def _fatal(self, reason: str) -> None:
+        if self.stopping:  # a signal to the whole process group also stops the backend: that is no failure
+            return
         log.error("exiting so the platform replaces this container", extra={"reason": reason})
         self.exit_code = 1
         self.stopping = True

@@ -129,3 +129,15 @@ def test_a_second_server_on_the_same_host_is_refused_at_once(mms, demo_model):
     )
     assert result.returncode == 1
     assert "another multi-model-server" in result.stderr
+
+
+@pytest.mark.mms
+def test_sigterm_to_every_process_at_once_is_a_clean_stop(servers, demo_model):
+    """Ctrl-C or `kill -TERM -PGID` signals the whole group: the backend dying then is no failure."""
+    with servers.dedicated({"MODEL_DIR": str(demo_model)}) as server:
+        tree = server.tree()
+        for process in tree:
+            process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 0
+        _, alive = psutil.wait_procs(tree, timeout=5)
+        assert alive == []
