@@ -16,6 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from handler.socket_buffer import BufferedConnection
+
 PREFIX = "busy-"
 
 
@@ -37,7 +39,8 @@ def track_requests(flag: BusyFlag) -> None:
 
     MMS's worker loop (mms.model_service_worker.handle_connection) calls its module-level `retrieve_msg`
     once per request, after sending the previous response: wrapping that name brackets the whole exchange,
-    including the transfer of large bodies over MMS's socket, which the handler itself never sees.
+    including the transfer of large bodies over MMS's socket, which the handler itself never sees. The
+    wrapper also hands MMS's parser a buffered socket (handler/socket_buffer.py).
     """
     # MMS runs model_service_worker.py as a script: its loop reads globals of __main__, not of the mms module.
     loops = [sys.modules.get(name) for name in ("__main__", "mms.model_service_worker")]
@@ -51,11 +54,14 @@ def _wrap_receive(loop: ModuleType, flag: BusyFlag) -> None:
     if getattr(receive, "tracked", False):
         return
 
+    buffered: dict[int, BufferedConnection] = {}
+
     def tracked(connection: socket.socket) -> Any:
+        reader = buffered.setdefault(id(connection), BufferedConnection(connection))
         flag.set(False)  # the previous response has been sent
-        connection.recv(1, socket.MSG_PEEK)  # blocks until the next request starts to arrive
+        reader.wait()  # blocks until the next request starts to arrive
         flag.set(True)
-        return receive(connection)
+        return receive(reader)
 
     tracked.tracked = True  # type: ignore[attr-defined]
     loop.retrieve_msg = tracked
