@@ -21,6 +21,7 @@ pytestmark = pytest.mark.mms
 RECOVERY_LIMIT_SECONDS = 5.0
 STOP_LIMIT_SECONDS = 30.0  # SageMaker sends SIGKILL 30 s after SIGTERM
 CLIENTS = 6
+NOTICE_SECONDS = 0.1  # how long MMS may take to notice a killed worker's socket closing
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,9 @@ def test_a_worker_killed_under_load_fails_only_its_request_and_is_replaced_withi
     finally:
         assert load.join()
     print(f"worker-kill recovery {recovery:.2f} s; {load.tally.sent} requests, {load.tally.failed} failed")
-    assert load.in_flight_after(killed_at) == [], "a request sent after the kill failed"
+    # The one request the dead worker held may fail; it can have left the client just after os.kill, because
+    # MMS keeps handing the worker work until its socket reports the death (well under 100 ms here).
+    assert load.in_flight_after(killed_at + NOTICE_SECONDS) == [], "a request sent after MMS noticed the death failed"
     assert load.tally.failed <= 1, f"more than the killed worker's one in-flight request failed: {load.tally.failures}"
     assert load.tally.sent > sent_after_recovery
     assert recovery < RECOVERY_LIMIT_SECONDS
