@@ -181,6 +181,8 @@ class Refresher:
             if self._source is not None and time.monotonic() >= next_due:
                 ok = self._guarded(lambda: self._periodic_refresh().status is not Outcome.FAILED)
                 next_due = time.monotonic() + self._delay(ok)
+                # One line per poll (every few minutes): the counters and the catalogue's age, for log metrics.
+                log.info("card catalogue refresh counters", extra=self.stats().as_dict())
 
     def _guarded(self, step: Callable[[], Any]) -> Any:
         """Run one step of the loop; whatever it raises is logged and counted, and the thread carries on."""

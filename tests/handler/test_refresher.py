@@ -5,6 +5,7 @@ serving (and its thread keeps running) whatever S3 does.
 """
 
 import json
+import logging
 import threading
 import time
 
@@ -358,3 +359,14 @@ def test_a_worker_without_s3_still_answers_control_requests(launch, tmp_path):
     assert wait_for(lambda: any((control / ACKS_DIR).glob("*.json")), timeout=3)
     ack = json.loads(next((control / ACKS_DIR).glob("*.json")).read_text())
     assert ack["status"] == "disabled" and ack["source"] == "bundled"
+
+
+def test_every_poll_logs_the_counters_and_the_catalogue_age(launch, s3_bucket, caplog):
+    caplog.set_level(logging.INFO, logger="handler.refresher")
+    s3_bucket.put(KEY, catalog_csv(8))
+    _, store = launch()
+    assert wait_for(lambda: any(r.getMessage() == "card catalogue refresh counters" for r in caplog.records))
+    line = next(r for r in caplog.records if r.getMessage() == "card catalogue refresh counters")
+    assert line.catalog_version == store.current.version
+    assert line.successes >= 1 and line.failures == 0
+    assert line.catalog_age_seconds >= 0
