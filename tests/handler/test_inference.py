@@ -1,12 +1,16 @@
-"""output_fn refuses a response MMS cannot carry: MMS itself would drop it and answer 500 "Worker died."."""
+"""The four SageMaker functions on their own; output_fn also refuses a response MMS cannot carry."""
+
+import json
 
 import numpy as np
 import pytest
 
+import config
 from handler import inference
 from handler.errors import RequestError
 from handler.inference import output_fn
 from handler.scoring import Prediction
+from tests.support.artifacts import applicant, write_artifact
 
 
 def prediction(applicants: int, cards: int) -> Prediction:
@@ -24,3 +28,68 @@ def test_a_response_over_the_limit_is_a_413_telling_how_to_split_the_work(monkey
     assert (error.status, error.code) == (413, "response_too_large")
     assert "30,000 applicants x 40 cards would be 10.3 MB, over the 10 MB" in error.message
     assert "MaxPayloadInMB" in error.message and "DEFAULT_CARDS" in error.message
+
+
+# --- the four functions on their own, on a small artefact (no MMS) -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    root = tmp_path_factory.mktemp("inference")
+    model_dir = write_artifact(root / "model", n_cards=6)
+    env = {"CONTROL_DIR": str(root / "control"), "CARD_VARIABLES_CACHE_DIR": str(root / "cache")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "load", lambda: config.from_env(env))
+        loaded = inference.model_fn(str(model_dir))
+    yield loaded
+    loaded.refresher.stop()
+
+
+def body_of(*rows: dict) -> bytes:
+    return json.dumps({"applicants": list(rows)}).encode()
+
+
+def test_model_fn_loads_the_artefact_and_serves_its_bundled_catalogue(model):
+    assert model.artifact.metadata.model_version == "test-1"
+    assert model.catalogs.current is model.artifact.bundled_catalog
+    assert model.artifact.predictor.kind == "onnxruntime"
+
+
+def test_input_fn_decodes_by_media_type_and_merges_custom_attributes(model):
+    request = inference.input_fn(
+        body_of(applicant(age=40)), "application/json; charset=utf-8", "top_k=2; cards=card-01,card-03", model
+    )
+    names = model.artifact.metadata.applicant_feature_names
+    assert request.features.tolist() == [[applicant(age=40)[name] for name in names]]
+    assert (request.top_k, request.cards) == (2, ("card-01", "card-03"))
+    csv_request = inference.input_fn(b"0,35,52000,1,0,1,40,1,6\r\n", "text/csv", None, model)
+    assert csv_request.features.shape == (1, len(names))
+
+
+def test_input_fn_refuses_an_unsupported_content_type(model):
+    with pytest.raises(RequestError) as raised:
+        inference.input_fn(b"<a/>", "application/xml", None, model)
+    assert (raised.value.status, raised.value.code) == (415, "unsupported_media_type")
+
+
+def test_predict_fn_scores_against_the_current_catalogue(model):
+    request = inference.input_fn(body_of(applicant(), applicant(age=70)), "application/json", None, model)
+    prediction = inference.predict_fn(request, model)
+    assert prediction.odds.shape == (2, 6)
+    assert prediction.catalog_version == model.catalogs.current.version
+    assert ((prediction.odds >= 0) & (prediction.odds <= 1)).all()
+
+
+def test_predict_fn_refreshes_first_when_the_request_asks_for_it(model, monkeypatch):
+    calls = []
+    monkeypatch.setattr(model.refresher, "refresh_now", lambda *args, **kwargs: calls.append("refresh"))
+    request = inference.input_fn(body_of(applicant()), None, "refresh-card-variables=true", model)
+    inference.predict_fn(request, model)
+    assert calls == ["refresh"]
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/jsonlines"])
+def test_output_fn_writes_one_line_per_applicant_in_the_accepted_type(accept):
+    body, media_type = output_fn(prediction(3, 4), accept)
+    assert media_type == accept
+    assert len(body.split(b"\n")) == 3 and not body.endswith(b"\n")
