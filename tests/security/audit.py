@@ -1,6 +1,6 @@
 """Dependency audit: pip-audit over requirements.txt (every package the image installs), with an allowlist.
 
-    .venv/bin/python -m tests.security.audit
+    .venv/bin/python -m tests.security.audit [--requirement FILE] [--osv-url URL]
 
 pip-audit looks every pin up in PyPI's vulnerability data over the network. Where it cannot (no network, or a
 package index that does not serve PyPI's JSON API), pip-audit skips the package, prints "No known vulnerabilities
@@ -9,15 +9,20 @@ found" and exits 0 — a pass that checked nothing. This wrapper counts skipped 
 Exit status: 0 every pin audited and nothing found beyond the allowlist; 1 vulnerabilities found; 2 not audited.
 The allowlist (.ci/pip-audit-allowlist.txt) holds one vulnerability id per line followed by the reason it is
 accepted; an entry without a reason is an error.
+
+By default pip-audit asks PyPI's JSON API. --osv-url sends its queries to an OSV query API instead (pip-audit
+--vulnerability-service osv): api.osv.dev/v1/query, a mirror, or the loopback server the tests start
+(tests/security/osv_server.py) to prove this wrapper finds vulnerabilities and honours the allowlist.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -104,8 +109,12 @@ def parse_report(text: str) -> AuditResult:
     return AuditResult(audited, skipped, findings)
 
 
-def run_pip_audit(requirements: Path = REQUIREMENTS, ignored: Iterable[str] = ()) -> AuditResult:
-    """Audit fully pinned requirements as they are (no resolution, no virtual environment)."""
+def run_pip_audit(
+    requirements: Path = REQUIREMENTS, ignored: Iterable[str] = (), osv_url: str | None = None
+) -> AuditResult:
+    """Audit fully pinned requirements as they are (no resolution, no virtual environment), against PyPI's
+    vulnerability data or, given `osv_url`, the OSV query API there."""
+    service = ("--vulnerability-service", "osv", "--osv-url", osv_url) if osv_url else ()
     command = [
         sys.executable,
         "-m",
@@ -118,6 +127,7 @@ def run_pip_audit(requirements: Path = REQUIREMENTS, ignored: Iterable[str] = ()
         "json",
         "--progress-spinner",
         "off",
+        *service,
         *chain.from_iterable(("--ignore-vuln", vulnerability) for vulnerability in ignored),
     ]
     try:
@@ -130,9 +140,15 @@ def run_pip_audit(requirements: Path = REQUIREMENTS, ignored: Iterable[str] = ()
     return parse_report(completed.stdout)
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.security.audit", description="pip-audit over pinned requirements, with an allowlist"
+    )
+    parser.add_argument("--requirement", type=Path, default=REQUIREMENTS, help="pinned requirements file to audit")
+    parser.add_argument("--osv-url", help="query this OSV API (e.g. https://api.osv.dev/v1/query) instead of PyPI")
+    args = parser.parse_args(argv)
     try:
-        result = run_pip_audit(ignored=read_allowlist())
+        result = run_pip_audit(args.requirement, read_allowlist(), args.osv_url)
     except AuditError as error:
         print(f"NOT AUDITED: {error}", file=sys.stderr)
         return NOT_AUDITED
