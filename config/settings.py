@@ -24,7 +24,7 @@ MAX_MMS_PORT = 32766
 MEDIA_TYPES = ("application/json", "text/csv", "application/jsonlines")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 BATCH_STRATEGIES = ("MULTI_RECORD", "SINGLE_RECORD")
-PREDICTION_ENGINES = ("onnxruntime", "sklearn")
+PREDICTION_ENGINES = ("pair-trees", "onnxruntime", "sklearn")  # handler/predictor.py ENGINES
 # SageMaker refuses a transform job whose MaxConcurrentTransforms x MaxPayloadInMB exceeds this.
 MAX_TOTAL_PAYLOAD_MB = 100
 # SageMaker waits 600 s for a batch transform invocation (InvocationsTimeoutInSeconds); a 100 MB MultiRecord
@@ -53,7 +53,7 @@ class Settings:
     bind_host: str = "0.0.0.0"
     log_dir: Path = Path("/tmp/approval-odds/logs")
     drain_seconds: float = 20.0
-    prediction_engine: str = "onnxruntime"
+    prediction_engine: str = "pair-trees"
     # Card catalogue freshness (S3 side thread).
     card_variables_s3_uri: str | None = None
     refresh_interval_seconds: float = 300.0
@@ -215,7 +215,11 @@ def from_env(env: Mapping[str, str]) -> Settings:
         bind_host=_parsed(env, ("BIND_HOST",), _ip_address, "0.0.0.0", "an IPv4 address such as 0.0.0.0 or 127.0.0.1"),
         log_dir=Path(_parsed(env, ("LOG_DIR",), str, "/tmp/approval-odds/logs", "a directory")),
         prediction_engine=_parsed(
-            env, ("PREDICTION_ENGINE",), _choice(PREDICTION_ENGINES), "onnxruntime", "onnxruntime or sklearn"
+            env,
+            ("PREDICTION_ENGINE",),
+            _choice(PREDICTION_ENGINES),
+            PREDICTION_ENGINES[0],
+            "one of " + ", ".join(PREDICTION_ENGINES),
         ),
         drain_seconds=_parsed(env, ("SHUTDOWN_DRAIN_SECONDS",), _float_in(0, 25), 20.0, "seconds 0-25"),
         card_variables_s3_uri=_parsed(env, ("CARD_VARIABLES_S3_URI",), _s3_uri, None, "s3://bucket/key.csv"),

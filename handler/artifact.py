@@ -19,7 +19,7 @@ import sklearn
 from handler.catalog import Catalog, parse_catalog
 from handler.errors import ArtifactError, CatalogError
 from handler.metadata import ModelMetadata, read_metadata
-from handler.predictor import Predictor, load_predictor
+from handler.predictor import ENGINES, PairLayout, Predictor, load_predictor
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "model_metadata.json"
@@ -43,11 +43,11 @@ class Artifact:
         return len(self.metadata.feature_order)
 
 
-def load_artifact(model_dir: Path, engine: str = "onnxruntime") -> Artifact:
+def load_artifact(model_dir: Path, engine: str = ENGINES[0]) -> Artifact:
     """Load model_dir or raise ArtifactError with one sentence naming the file and the problem.
 
-    `engine` "onnxruntime" compiles the ensemble for small calls after a parity check (falling back to
-    scikit-learn by itself); "sklearn" always predicts with scikit-learn.
+    `engine` names the first prediction engine to try (handler/predictor.py: each is used only after a parity
+    check against scikit-learn, else the next is tried); "sklearn" always predicts with scikit-learn.
     """
     if not model_dir.is_dir():
         raise ArtifactError(f"model directory {model_dir} does not exist")
@@ -59,13 +59,13 @@ def load_artifact(model_dir: Path, engine: str = "onnxruntime") -> Artifact:
         raise ArtifactError(f"{CATALOG_FILE} is missing from the model directory {model_dir}") from None
     except CatalogError as exc:
         raise ArtifactError(f"bundled {CATALOG_FILE} does not fit model_metadata.json: {exc}") from None
-    position = {name: i for i, name in enumerate(metadata.feature_order)}
+    layout = PairLayout.of(metadata)
     return Artifact(
         estimator=estimator,
         metadata=metadata,
         bundled_catalog=catalog,
-        applicant_columns=np.array([position[name] for name in metadata.applicant_feature_names]),
-        card_columns=np.array([position[name] for name in metadata.card_feature_names]),
+        applicant_columns=layout.applicant_columns,
+        card_columns=layout.card_columns,
         positive_class=int(np.flatnonzero(estimator.classes_ == 1)[0]),
         predictor=load_predictor(estimator, metadata, catalog.features, engine=engine),
     )

@@ -1,10 +1,12 @@
-"""Approval odds from the estimator: a compiled tree ensemble where it is faster and proven equal, else sklearn.
+"""Approval odds from the estimator: the fastest engine that is proven equal to scikit-learn, else sklearn.
 
-Measured on the demo model (300 trees of depth 3): onnxruntime scores one applicant x 39 cards in
-~52 µs against sklearn's ~210 µs (mostly sklearn's input validation), but costs ~1.3 µs a row against
-sklearn's ~0.7 µs, so it only serves calls up to `max_rows` rows and larger calls go to sklearn.
-The compiled form is built once per worker and checked against sklearn's predict_proba on a
-synthetic validation set; any failure to import, build or match falls back to sklearn, logged once.
+Engines, measured on the demo model (300 trees of depth 3) for one applicant x 39 cards / 50 applicants:
+- pair-trees (handler/pair_trees.py): the cards' half of every tree evaluated once per catalogue; ~29 µs / 0.9 ms.
+- onnxruntime (handler/tree_onnx.py): a double-precision TreeEnsemble, ~52 µs, but ~1.3 µs a row against
+  sklearn's ~0.7 µs, so it only serves calls up to `max_rows` rows and larger calls go to sklearn.
+- sklearn predict_proba: ~210 µs (mostly input validation) / 1.6 ms.
+Each compiled form is built once per worker and checked against sklearn's predict_proba on a synthetic
+validation set; any failure to import, build or match falls back to the next engine, logged once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from scipy.special import expit
 
 from handler import tree_onnx
 from handler.metadata import ModelMetadata
+from handler.pair_trees import PairTreePredictor
 
 MAX_ROWS = 256  # the measured onnxruntime/sklearn crossover for the demo model is ~310 rows
 TOLERANCE = 1e-6  # max abs difference in probability allowed against sklearn
@@ -30,12 +33,64 @@ SINGLE_ROW_CHECKS = 8  # onnxruntime has a separate code path for one row
 log = logging.getLogger(__name__)
 
 
+ENGINES = ("pair-trees", "onnxruntime", "sklearn")  # each falls back to the ones after it
+
+
 class Predictor(Protocol):
     kind: str
 
     def approval_odds(self, pairs: np.ndarray) -> np.ndarray:
         """Probability of approval (class 1), float64, one per row of the (rows x feature_order) matrix."""
         ...
+
+    def grid_odds(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """(applicants x rows) probabilities: every applicant (applicant features, metadata order) with every
+        selected row of `cards`, a catalogue's read-only card feature matrix."""
+        ...
+
+
+@dataclass(frozen=True)
+class PairLayout:
+    """Where applicant and card features go in the estimator's input (metadata feature_order)."""
+
+    applicant_columns: np.ndarray
+    card_columns: np.ndarray
+
+    @classmethod
+    def of(cls, metadata: ModelMetadata) -> PairLayout:
+        position = {name: i for i, name in enumerate(metadata.feature_order)}
+        return cls(
+            np.array([position[name] for name in metadata.applicant_feature_names], dtype=np.intp),
+            np.array([position[name] for name in metadata.card_feature_names], dtype=np.intp),
+        )
+
+    def pairs(self, applicants: np.ndarray, cards: np.ndarray) -> np.ndarray:
+        """The estimator's input for every applicant x card pair, applicant-major (row = a * n_cards + c)."""
+        n_applicants, n_cards = applicants.shape[0], cards.shape[0]
+        width = len(self.applicant_columns) + len(self.card_columns)
+        matrix = np.empty((n_applicants * n_cards, width), dtype=np.float64)
+        matrix[:, self.applicant_columns] = np.repeat(applicants, n_cards, axis=0)
+        matrix[:, self.card_columns] = np.tile(cards, (n_applicants, 1))
+        return matrix
+
+
+@dataclass(frozen=True)
+class RowPredictor:
+    """An engine that scores full feature rows (sklearn, onnxruntime), given each pair as a row."""
+
+    engine: SklearnPredictor | OnnxPredictor
+    layout: PairLayout
+
+    @property
+    def kind(self) -> str:
+        return self.engine.kind
+
+    def approval_odds(self, pairs: np.ndarray) -> np.ndarray:
+        return self.engine.approval_odds(pairs)
+
+    def grid_odds(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        pairs = self.layout.pairs(applicants, cards[rows])
+        return self.engine.approval_odds(pairs).reshape(len(applicants), len(rows))
 
 
 @dataclass(frozen=True)
@@ -78,40 +133,59 @@ def load_predictor(
     metadata: ModelMetadata,
     cards: np.ndarray | None = None,
     *,
-    engine: str = "onnxruntime",
+    engine: str = ENGINES[0],
     max_rows: int = MAX_ROWS,
     compile_model: Compiler = tree_onnx.raw_score_onnx,
 ) -> Predictor:
-    """The fastest predictor that matches sklearn within TOLERANCE; `cards` (catalogue rows, metadata card order)
-    makes the validation set realistic. engine "sklearn" skips compiling."""
-    baseline = SklearnPredictor.of(estimator)
-    if engine == "sklearn":
-        return baseline
-    if engine != "onnxruntime":
+    """The first of `engine` and the engines after it (ENGINES) that builds and matches sklearn within
+    TOLERANCE; `cards` (a catalogue's card feature matrix) makes the validation set realistic."""
+    if engine not in ENGINES:
         raise ValueError(f"unknown prediction engine {engine!r}")
     if max_rows < 1:
         raise ValueError("max_rows must be at least 1")
-    started = time.perf_counter()
-    try:
-        compiled = OnnxPredictor(onnx_session(compile_model(estimator)), baseline, max_rows)
-        rows = validation_rows(metadata, cards, tree_onnx.split_points(estimator))
-        difference = _max_difference(compiled, baseline, rows)
-    except Exception as exc:  # ImportError, UnsupportedModel, onnxruntime's own errors: all mean "use sklearn"
-        return _fall_back(baseline, f"the compiled ensemble is unavailable ({type(exc).__name__}: {_first_line(exc)})")
-    if not difference <= TOLERANCE:  # also catches NaN
-        return _fall_back(
-            baseline,
-            f"the compiled ensemble differs from sklearn by {difference:.3g} > {TOLERANCE:g} "
-            f"on {len(rows)} validation rows",
+    layout = PairLayout.of(metadata)
+    baseline = RowPredictor(SklearnPredictor.of(estimator), layout)
+    builders: dict[str, Callable[[], Predictor]] = {
+        "pair-trees": lambda: PairTreePredictor.build(estimator, layout.applicant_columns, layout.card_columns),
+        "onnxruntime": lambda: RowPredictor(
+            OnnxPredictor(onnx_session(compile_model(estimator)), baseline.engine, max_rows), layout
+        ),
+    }
+    for name in ENGINES[ENGINES.index(engine) : -1]:
+        started = time.perf_counter()
+        try:
+            predictor = builders[name]()
+            rows = validation_rows(metadata, cards, tree_onnx.split_points(estimator))
+            difference = _max_difference(predictor, baseline, rows, cards, max_rows)
+        except Exception as exc:  # ImportError, UnsupportedModel, onnxruntime's own errors: try the next engine
+            log.warning("approval odds: %s is unavailable (%s: %s)", name, type(exc).__name__, _first_line(exc))
+            continue
+        if not difference <= TOLERANCE:  # also catches NaN
+            log.warning(
+                "approval odds: %s differs from sklearn by %.3g > %g on %d validation rows",
+                name,
+                difference,
+                TOLERANCE,
+                len(rows),
+            )
+            continue
+        log.info(
+            "approval odds: %s; parity with sklearn %.3g on %d rows; built in %.2f s",
+            _describe(predictor),
+            difference,
+            len(rows),
+            time.perf_counter() - started,
         )
-    log.info(
-        "approval odds: onnxruntime for calls up to %d rows, sklearn above; parity %.3g on %d rows; built in %.2f s",
-        max_rows,
-        difference,
-        len(rows),
-        time.perf_counter() - started,
-    )
-    return compiled
+        return predictor
+    if engine != "sklearn":
+        log.warning("approval odds: using sklearn predict_proba, the compiled engines being unusable")
+    return baseline
+
+
+def _describe(predictor: Predictor) -> str:
+    if isinstance(predictor, RowPredictor) and isinstance(predictor.engine, OnnxPredictor):
+        return f"onnxruntime for calls up to {predictor.engine.max_rows} rows, sklearn above"
+    return predictor.kind
 
 
 def onnx_session(model: bytes) -> Any:
@@ -126,22 +200,25 @@ def onnx_session(model: bytes) -> Any:
     return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
-def _fall_back(baseline: SklearnPredictor, reason: str) -> SklearnPredictor:
-    log.warning("approval odds: using sklearn predict_proba because %s", reason)
-    return baseline
-
-
 def _first_line(exc: Exception) -> str:
     return next(iter(str(exc).splitlines()), "")
 
 
-def _max_difference(compiled: OnnxPredictor, baseline: SklearnPredictor, rows: np.ndarray) -> float:
-    """Largest |compiled - sklearn| over rows scored as serving scores them: single rows and max_rows chunks."""
+def _max_difference(
+    predictor: Predictor, baseline: RowPredictor, rows: np.ndarray, cards: np.ndarray | None, chunk: int
+) -> float:
+    """Largest |predictor - sklearn| over rows scored the ways serving scores them: single rows, `chunk`-row
+    calls, and applicants crossed with every card of the catalogue."""
     singles = rows[:SINGLE_ROW_CHECKS]
-    got = [compiled.compiled_odds(row[np.newaxis]) for row in singles]
-    got += [compiled.compiled_odds(rows[i : i + compiled.max_rows]) for i in range(0, len(rows), compiled.max_rows)]
-    expected = baseline.approval_odds(np.concatenate([singles, rows]))
-    return float(np.max(np.abs(np.concatenate(got) - expected)))
+    got = [predictor.approval_odds(row[np.newaxis]) for row in singles]
+    got += [predictor.approval_odds(rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
+    expected = [baseline.approval_odds(np.concatenate([singles, rows]))]
+    if cards is not None and len(cards):
+        applicants = rows[:APPLICANT_SAMPLES][:, baseline.layout.applicant_columns]
+        every_card = np.arange(len(cards))
+        got.append(predictor.grid_odds(applicants, cards, every_card).reshape(-1))
+        expected.append(baseline.grid_odds(applicants, cards, every_card).reshape(-1))
+    return float(np.max(np.abs(np.concatenate(got) - np.concatenate(expected))))
 
 
 def validation_rows(metadata: ModelMetadata, cards: np.ndarray | None, splits: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 from handler.artifact import Artifact
 from handler.catalog import Catalog
 from handler.errors import Detail, bad_request
+from handler.predictor import PairLayout
 
 PAIRS_PER_BLOCK = 1 << 16  # applicant x card pairs per predict_proba call
 
@@ -61,22 +62,16 @@ def select_cards(catalog: Catalog, requested: tuple[str, ...] | None, default: t
 
 def pair_features(artifact: Artifact, applicants: np.ndarray, cards: np.ndarray) -> np.ndarray:
     """The estimator's input for every applicant x card pair, applicant-major (row = a * n_cards + c)."""
-    n_applicants, n_cards = applicants.shape[0], cards.shape[0]
-    matrix = np.empty((n_applicants * n_cards, artifact.n_features), dtype=np.float64)
-    matrix[:, artifact.applicant_columns] = np.repeat(applicants, n_cards, axis=0)
-    matrix[:, artifact.card_columns] = np.tile(cards, (n_applicants, 1))
-    return matrix
+    return PairLayout(artifact.applicant_columns, artifact.card_columns).pairs(applicants, cards)
 
 
 def score(artifact: Artifact, catalog: Catalog, request: ScoringRequest, default: tuple[str, ...] | None) -> Prediction:
     rows = select_cards(catalog, request.cards, default)
-    cards = catalog.features[rows]
     odds = np.empty((len(request), len(rows)), dtype=np.float64)
     step = max(1, PAIRS_PER_BLOCK // max(1, len(rows)))
     for start in range(0, len(request) if len(rows) else 0, step):
-        pairs = pair_features(artifact, request.features[start : start + step], cards)
-        block = artifact.predictor.approval_odds(pairs)
-        odds[start : start + step] = block.reshape(-1, len(rows))
+        block = request.features[start : start + step]
+        odds[start : start + step] = artifact.predictor.grid_odds(block, catalog.features, rows)
     return Prediction(
         applicant_ids=request.applicant_ids,
         card_ids=tuple(catalog.card_ids[i] for i in rows),

@@ -126,7 +126,8 @@ def test_batch_transform_waits_as_long_as_sagemaker_does_unless_told_otherwise()
 
 
 def test_prediction_engine_defaults_to_the_compiled_ensemble():
-    assert from_env({}).prediction_engine == "onnxruntime"
+    assert from_env({}).prediction_engine == "pair-trees"
+    assert from_env({"PREDICTION_ENGINE": "onnxruntime"}).prediction_engine == "onnxruntime"
     assert from_env({"PREDICTION_ENGINE": "SKLEARN"}).prediction_engine == "sklearn"
     with pytest.raises(SettingsError, match="PREDICTION_ENGINE"):
         from_env({"PREDICTION_ENGINE": "xgboost"})

@@ -82,5 +82,6 @@ def test_estimators_that_cannot_give_approval_odds_are_rejected(model_dir):
 
 
 def test_the_predictor_is_compiled_unless_sklearn_is_asked_for(model_dir):
-    assert load_artifact(model_dir).predictor.kind == "onnxruntime"
+    assert load_artifact(model_dir).predictor.kind == "pair-trees"
+    assert load_artifact(model_dir, "onnxruntime").predictor.kind == "onnxruntime"
     assert load_artifact(model_dir, "sklearn").predictor.kind == "sklearn"

@@ -52,7 +52,7 @@ def body_of(*rows: dict) -> bytes:
 def test_model_fn_loads_the_artefact_and_serves_its_bundled_catalogue(model):
     assert model.artifact.metadata.model_version == "test-1"
     assert model.catalogs.current is model.artifact.bundled_catalog
-    assert model.artifact.predictor.kind == "onnxruntime"
+    assert model.artifact.predictor.kind == "pair-trees"
 
 
 def test_input_fn_decodes_by_media_type_and_merges_custom_attributes(model):

@@ -1,4 +1,4 @@
-"""Approval odds come from a compiled ensemble only when it matches sklearn; anything else falls back, logged once."""
+"""Approval odds come from a compiled engine only when it matches sklearn; else the next engine serves, logged."""
 
 import logging
 import sys
@@ -8,7 +8,9 @@ import pytest
 
 from handler.artifact import load_artifact
 from handler.metadata import ModelMetadata
+from handler.pair_trees import MAX_LEAVES, PairTreePredictor
 from handler.predictor import (
+    MAX_ROWS,
     TOLERANCE,
     OnnxPredictor,
     SklearnPredictor,
@@ -57,28 +59,44 @@ def fallback_warnings(caplog):
     return [r for r in caplog.records if r.name == "handler.predictor" and r.levelno == logging.WARNING]
 
 
+def grid(artifact, n_applicants):
+    catalog = artifact.bundled_catalog
+    return applicants_matrix(artifact, n_applicants), catalog.features, np.flatnonzero(catalog.active)
+
+
+@pytest.mark.parametrize("engine", ["pair-trees", "onnxruntime"])
 @pytest.mark.parametrize("model", ["small", "demo"])
-def test_the_compiled_ensemble_serves_and_equals_sklearn(model, request, caplog):
+def test_each_compiled_engine_serves_and_equals_sklearn(engine, model, request, caplog):
     artifact = request.getfixturevalue(model)
     caplog.set_level(logging.INFO, logger="handler.predictor")
-    predictor = load(artifact)
-    assert predictor.kind == "onnxruntime"
+    predictor = load(artifact, engine=engine)
+    assert predictor.kind == engine
     assert not fallback_warnings(caplog)
-    for n_applicants in (1, 3, 200):  # 200 applicants exceed max_rows: sklearn scores those
+    for n_applicants in (1, 3, 200):  # 200 applicants exceed onnxruntime's max_rows: sklearn scores those
         pairs = serving_pairs(artifact, n_applicants)
         odds = predictor.approval_odds(pairs)
         assert odds.dtype == np.float64 and odds.shape == (len(pairs),)
         expected = artifact.estimator.predict_proba(pairs)[:, 1]
         assert np.max(np.abs(odds - expected)) <= TOLERANCE
+        applicants, cards, rows = grid(artifact, n_applicants)
+        assert np.array_equal(applicants, pairs[:: len(rows), artifact.applicant_columns])
+        by_pair = predictor.grid_odds(applicants, cards, rows)
+        assert by_pair.shape == (n_applicants, len(rows))
+        assert np.max(np.abs(by_pair.reshape(-1) - expected)) <= TOLERANCE
 
 
-def test_rows_one_step_off_a_split_match_sklearn_which_compares_float32(small):
-    predictor = load(small)
+def test_pair_trees_is_the_default_engine(small):
+    assert load(small).kind == "pair-trees"
+
+
+@pytest.mark.parametrize("engine", ["pair-trees", "onnxruntime"])
+def test_rows_one_step_off_a_split_match_sklearn_which_compares_float32(small, engine):
+    predictor = load(small, engine=engine)
     splits = split_points(small.estimator)
     rows = np.tile(serving_pairs(small, 1)[:1], (len(splits), 1))
     for nudge in (np.inf, -np.inf):
         rows[np.arange(len(splits)), splits[:, 0].astype(int)] = np.nextafter(splits[:, 1], nudge)
-        for chunk in np.array_split(rows, len(rows) // predictor.max_rows + 1):
+        for chunk in np.array_split(rows, len(rows) // MAX_ROWS + 1):
             odds = predictor.approval_odds(chunk)
             assert np.max(np.abs(odds - small.estimator.predict_proba(chunk)[:, 1])) <= TOLERANCE
 
@@ -96,6 +114,8 @@ def test_engine_sklearn_skips_compiling(small, caplog):
     assert predictor.kind == "sklearn"
     pairs = serving_pairs(small, 2)
     assert predictor.approval_odds(pairs).tolist() == small.estimator.predict_proba(pairs)[:, 1].tolist()
+    applicants, cards, rows = grid(small, 2)
+    assert predictor.grid_odds(applicants, cards, rows).reshape(-1).tolist() == predictor.approval_odds(pairs).tolist()
     assert not caplog.records
 
 
@@ -113,13 +133,36 @@ def test_unknown_engines_and_a_zero_row_limit_are_programming_errors(small):
         pytest.param(lambda small, other: raw_score_onnx(other), "differs from sklearn by", id="fails parity"),
     ],
 )
-def test_a_broken_compiled_form_falls_back_to_sklearn_logged_once(compiled, reason, small, other_estimator, caplog):
-    predictor = load(small, compile_model=lambda estimator: compiled(estimator, other_estimator))
-    assert isinstance(predictor, SklearnPredictor) and predictor.kind == "sklearn"
-    (warning,) = fallback_warnings(caplog)
-    assert "using sklearn predict_proba" in warning.getMessage() and reason in warning.getMessage()
+def test_a_broken_compiled_form_falls_back_to_sklearn_logged(compiled, reason, small, other_estimator, caplog):
+    predictor = load(small, engine="onnxruntime", compile_model=lambda estimator: compiled(estimator, other_estimator))
+    assert predictor.kind == "sklearn"
+    why, fallback = fallback_warnings(caplog)
+    assert why.getMessage().startswith("approval odds: onnxruntime ") and reason in why.getMessage()
+    assert "using sklearn predict_proba" in fallback.getMessage()
     pairs = serving_pairs(small, 2)
     assert predictor.approval_odds(pairs).tolist() == small.estimator.predict_proba(pairs)[:, 1].tolist()
+
+
+def test_pair_trees_failing_parity_hands_over_to_onnxruntime(small, other_estimator, caplog, monkeypatch):
+    real_build = PairTreePredictor.build
+    monkeypatch.setattr(PairTreePredictor, "build", lambda _, *columns: real_build(other_estimator, *columns))
+    predictor = load(small)
+    assert predictor.kind == "onnxruntime"
+    (warning,) = fallback_warnings(caplog)
+    assert warning.getMessage().startswith("approval odds: pair-trees differs from sklearn by")
+
+
+def test_trees_too_large_for_pair_trees_are_served_by_onnxruntime(small, caplog):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    pairs = serving_pairs(small, 40)
+    labels = np.random.default_rng(0).integers(0, 2, len(pairs))
+    deep = GradientBoostingClassifier(n_estimators=3, max_depth=9, random_state=0).fit(pairs, labels)
+    assert max(tree.tree_.n_leaves for (tree,) in deep.estimators_) > MAX_LEAVES
+    predictor = load_predictor(deep, small.metadata, small.bundled_catalog.features)
+    assert predictor.kind == "onnxruntime"
+    (warning,) = fallback_warnings(caplog)
+    assert f"exceed the {MAX_LEAVES}-leaf masks" in warning.getMessage()
 
 
 def test_an_unsupported_estimator_falls_back_to_sklearn(small, caplog):
@@ -129,25 +172,28 @@ def test_an_unsupported_estimator_falls_back_to_sklearn(small, caplog):
     forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(pairs, np.arange(len(pairs)) % 2)
     predictor = load_predictor(forest, small.metadata)
     assert predictor.kind == "sklearn"
-    (warning,) = fallback_warnings(caplog)
-    assert "UnsupportedModel: RandomForestClassifier is not a GradientBoostingClassifier" in warning.getMessage()
+    pair_trees, onnx, fallback = (warning.getMessage() for warning in fallback_warnings(caplog))
+    for message in (pair_trees, onnx):
+        assert "UnsupportedModel: RandomForestClassifier is not a GradientBoostingClassifier" in message
+    assert "using sklearn predict_proba" in fallback
     assert predictor.approval_odds(pairs).tolist() == forest.predict_proba(pairs)[:, 1].tolist()
 
 
-def test_without_onnxruntime_installed_sklearn_serves(small, caplog, monkeypatch):
+def test_without_onnxruntime_installed_pair_trees_still_serves(small, caplog, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # what `import onnxruntime` sees when it is absent
-    predictor = load(small)
+    assert load(small).kind == "pair-trees"
+    predictor = load(small, engine="onnxruntime")
     assert predictor.kind == "sklearn"
-    (warning,) = fallback_warnings(caplog)
-    assert "ModuleNotFoundError" in warning.getMessage() or "ImportError" in warning.getMessage()
+    why, _ = fallback_warnings(caplog)
+    assert "ModuleNotFoundError" in why.getMessage() or "ImportError" in why.getMessage()
 
 
 def test_fallback_warnings_carry_no_feature_values(small, other_estimator, caplog):
-    load(small, compile_model=lambda _: raw_score_onnx(other_estimator))
-    (warning,) = fallback_warnings(caplog)
+    load(small, engine="onnxruntime", compile_model=lambda _: raw_score_onnx(other_estimator))
     rows = validation_rows(small.metadata, small.bundled_catalog.features, split_points(small.estimator))
-    message = warning.getMessage()
-    assert not any(f"{value:g}" in message.split() for value in np.unique(rows) if value not in (0, 1))
+    for warning in fallback_warnings(caplog):
+        message = warning.getMessage()
+        assert not any(f"{value:g}" in message.split() for value in np.unique(rows) if value not in (0, 1))
 
 
 def test_validation_rows_cover_cards_bounds_and_splits(small):

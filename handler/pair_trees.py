@@ -1,0 +1,174 @@
+"""The gradient-boosted ensemble evaluated in two halves: the applicant's splits per request, the cards' once.
+
+Every request scores one applicant against the same catalogue cards, so each tree's comparisons on card
+features give the same answers request after request. Following QuickScorer (Lucchese et al., SIGIR 2015),
+a tree's leaves are numbered left to right and each split that answers "no" (x > threshold) rules out the
+leaves of its left subtree: a bitmask. ANDing the masks of every "no" split leaves the exit leaf as the
+lowest set bit. The AND splits cleanly into an applicant half (computed per request) and a card half
+(computed once per catalogue and cached), so scoring a pair costs one AND and one table look-up per tree.
+
+Measured on the demo model (300 trees of depth 3, 39 cards): one applicant in ~26 µs against onnxruntime's
+~52 µs, and 50 applicants in ~0.9 ms against scikit-learn's ~1.6 ms.
+
+Exactness: scikit-learn compares float32(x) <= threshold, and so does this; leaf values and the base score
+are scikit-learn's own, so only the order of summation differs (parity is checked at load, predictor.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from handler.tree_onnx import LEAF, UnsupportedModel, check_supported
+
+MAX_LEAVES = 64  # leaf masks are at most uint64
+TABLE_LEAVES = 8  # up to 8 leaves (depth 3) a 256-entry table per tree maps a mask straight to its leaf value
+PAIRS_PER_CHUNK = 2048  # the (pairs x trees) temporaries stay in cache: measured fastest between ~1,000 and ~4,000
+CACHED_CATALOGS = 4  # card halves kept: the live catalogue and the few it replaced (in-flight requests)
+
+
+@dataclass(frozen=True)
+class _Splits:
+    """One half's split nodes, grouped by tree: each tree has at least a sentinel entry that never says "no"."""
+
+    features: np.ndarray  # intp, column of that half's feature matrix
+    thresholds: np.ndarray  # float64
+    masks: np.ndarray  # leaves still possible when the split says "no"
+    tree_starts: np.ndarray  # intp, where each tree's entries begin
+
+    def exits(self, values: np.ndarray) -> np.ndarray:
+        """(rows x trees) AND of the masks of every split answering "no" for each row of `values`."""
+        no = values.astype(np.float32)[:, self.features] > self.thresholds
+        masks = np.where(no, self.masks, np.iinfo(self.masks.dtype).max)
+        return np.bitwise_and.reduceat(masks, self.tree_starts, axis=1)
+
+
+@dataclass
+class PairTreePredictor:
+    """Approval odds of every applicant x card pair of a binary log-loss GradientBoostingClassifier."""
+
+    applicant_splits: _Splits
+    card_splits: _Splits
+    applicant_columns: np.ndarray  # position of each applicant feature in the estimator's input
+    card_columns: np.ndarray
+    leaf_values: np.ndarray  # float64, flat: tree t's entries at offsets[t]; learning rate applied
+    offsets: np.ndarray  # intp, per tree
+    by_mask: bool  # leaf_values holds 256 entries per tree, indexed by the whole exit mask; else by leaf number
+    base: float  # the init estimator's log-odds
+    kind: str = "pair-trees"
+    _card_exits: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, estimator: Any, applicant_columns: np.ndarray, card_columns: np.ndarray) -> PairTreePredictor:
+        check_supported(estimator)
+        trees = [tree.tree_ for (tree,) in estimator.estimators_]
+        leaves = max(tree.n_leaves for tree in trees)
+        if leaves > MAX_LEAVES:
+            raise UnsupportedModel(f"trees with {leaves} leaves exceed the {MAX_LEAVES}-leaf masks")
+        mask_type = next(np.dtype(f"uint{bits}") for bits in (8, 16, 32, 64) if leaves <= bits)
+        halves = {int(column): (0, position) for position, column in enumerate(applicant_columns)}
+        halves |= {int(column): (1, position) for position, column in enumerate(card_columns)}
+        entries: tuple[list[tuple[int, int, float, int]], ...] = ([], [])  # (tree, column, threshold, mask)
+        leaf_values = np.zeros((len(trees), leaves), dtype=np.float64)
+        for index, tree in enumerate(trees):
+            for half in entries:
+                half.append((index, 0, np.inf, (1 << leaves) - 1))  # sentinel: x > inf is never true
+            first, last, order = _leaf_spans(tree)
+            leaf_values[index, : len(order)] = estimator.learning_rate * tree.value[order, 0, 0]
+            for node in np.flatnonzero(tree.children_left != LEAF):
+                half, column = halves[int(tree.feature[node])]
+                left = tree.children_left[node]
+                ruled_out = ((1 << int(last[left] + 1)) - 1) ^ ((1 << int(first[left])) - 1)
+                entries[half].append((index, column, float(tree.threshold[node]), ((1 << leaves) - 1) ^ ruled_out))
+        by_mask = leaves <= TABLE_LEAVES
+        table = np.ascontiguousarray(_leaf_table(leaf_values) if by_mask else leaf_values)
+        return cls(
+            applicant_splits=_splits(entries[0], mask_type),
+            card_splits=_splits(entries[1], mask_type),
+            applicant_columns=np.asarray(applicant_columns, dtype=np.intp),
+            card_columns=np.asarray(card_columns, dtype=np.intp),
+            leaf_values=table.reshape(-1),
+            offsets=np.arange(0, table.size, table.shape[1], dtype=np.intp),
+            by_mask=by_mask,
+            base=float(estimator._raw_predict_init(np.zeros((1, estimator.n_features_in_)))[0, 0]),
+        )
+
+    def grid_odds(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """(applicants x rows) odds: each applicant (applicant features) with each selected row of `cards`, a
+        catalogue's read-only card feature matrix (its card half is computed once and cached)."""
+        card_exits = self._card_half(cards)[rows]
+        odds = np.empty((len(applicants), len(rows)), dtype=np.float64)
+        step = max(1, PAIRS_PER_CHUNK // max(1, len(rows)))
+        for start in range(0, len(applicants), step):
+            exits = self.applicant_splits.exits(applicants[start : start + step])
+            odds[start : start + step] = self._odds(exits[:, np.newaxis, :] & card_exits[np.newaxis, :, :])
+        return odds
+
+    def approval_odds(self, pairs: np.ndarray) -> np.ndarray:
+        """Odds of each row of a full feature matrix (estimator column order), as scikit-learn takes it."""
+        odds = np.empty(len(pairs), dtype=np.float64)
+        for start in range(0, len(pairs), PAIRS_PER_CHUNK):
+            chunk = pairs[start : start + PAIRS_PER_CHUNK]
+            applicant = self.applicant_splits.exits(chunk[:, self.applicant_columns])
+            odds[start : start + PAIRS_PER_CHUNK] = self._odds(
+                applicant & self.card_splits.exits(chunk[:, self.card_columns])
+            )
+        return odds
+
+    def _odds(self, exits: np.ndarray) -> np.ndarray:
+        """Exit masks (... x trees) → probabilities (...)."""
+        if self.by_mask:
+            index = exits + self.offsets
+        else:
+            lowest = exits & (~exits + exits.dtype.type(1))  # the lowest set bit: the exit leaf
+            index = np.log2(lowest.astype(np.float64)).astype(np.intp) + self.offsets  # exact for powers of two
+        return expit(self.base + self.leaf_values[index].sum(axis=-1))
+
+    def _card_half(self, cards: np.ndarray) -> np.ndarray:
+        cached = self._card_exits.get(id(cards))
+        if cached is None or cached[0] is not cards:
+            if len(self._card_exits) >= CACHED_CATALOGS:
+                self._card_exits.pop(next(iter(self._card_exits)))
+            cached = self._card_exits[id(cards)] = (cards, self.card_splits.exits(cards))
+        return cached[1]
+
+
+def _leaf_spans(tree: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per node, the first and last leaf number below it (leaves numbered left to right), and the leaves' node
+    ids in that order."""
+    first = np.zeros(tree.node_count, dtype=np.int64)
+    last = np.zeros(tree.node_count, dtype=np.int64)
+    order: list[int] = []
+    stack = [(0, False)]
+    while stack:  # iterative post-order: deep trees must not hit the recursion limit
+        node, children_done = stack.pop()
+        left, right = tree.children_left[node], tree.children_right[node]
+        if left == LEAF:
+            first[node] = last[node] = len(order)
+            order.append(node)
+        elif children_done:
+            first[node], last[node] = first[left], last[right]
+        else:
+            stack += [(node, True), (right, False), (left, False)]
+    return first, last, np.array(order, dtype=np.intp)
+
+
+def _splits(entries: list[tuple[int, int, float, int]], mask_type: np.dtype) -> _Splits:
+    entries.sort(key=lambda entry: entry[0])  # stable: each tree's sentinel stays first
+    trees = np.array([entry[0] for entry in entries], dtype=np.intp)
+    return _Splits(
+        features=np.array([entry[1] for entry in entries], dtype=np.intp),
+        thresholds=np.array([entry[2] for entry in entries], dtype=np.float64),
+        masks=np.array([entry[3] for entry in entries], dtype=mask_type),
+        tree_starts=np.flatnonzero(np.r_[True, trees[1:] != trees[:-1]]),
+    )
+
+
+def _leaf_table(leaf_values: np.ndarray) -> np.ndarray:
+    """(trees x 256): the value of the leaf each possible 8-bit exit mask selects (its lowest set bit)."""
+    masks = np.arange(1 << 8)
+    lowest = np.log2(np.maximum(masks & -masks, 1)).astype(np.intp)  # mask 0 never occurs: a leaf always remains
+    return leaf_values[:, np.minimum(lowest, leaf_values.shape[1] - 1)]
