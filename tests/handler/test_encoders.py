@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from handler.encoders import encode_error, encode_prediction, odds_text
+from handler import encoders
+from handler.encoders import SMALL_RESULTS, _array_results, _small_results, encode_error, encode_prediction, odds_text
 from handler.errors import INTERNAL_ERROR, Detail, RequestError
 from handler.media import CSV, JSON, JSONLINES
 from handler.scoring import Prediction
@@ -184,3 +185,34 @@ def test_every_format_has_one_result_per_applicant(odds, ids, top_k):
 def test_an_error_naming_a_field_with_a_lone_surrogate_is_still_json():
     error = RequestError(400, "unknown_field", "applicant 1, field '\\ud800x': ...", [Detail("unknown", 1, "\ud800x")])
     assert json.loads(encode_error(error))["error"]["details"][0]["field"] == "\ud800x"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(0, 12), st.integers(1, 40)),
+        elements=st.sampled_from([0.0, 1.0, 0.5, 5e-16, 1 - 1e-16]) | st.floats(0, 1),
+    ),
+    st.none() | st.integers(1, 50),
+    st.sampled_from([b",", b"\n"]),
+)
+def test_small_and_large_predictions_are_written_byte_for_byte_alike(odds, top_k, separator):
+    """Small predictions take a Python writer, large ones the array writer: the same bytes either way."""
+    n, cards = odds.shape
+    result = prediction(odds=odds, ids=[f"a{i}" for i in range(n)], cards=[f"c{i}" for i in range(cards)], top_k=top_k)
+    head, tail = b"{[", b"]}"
+    assert _small_results(result, odds, separator, head, tail) == _array_results(result, odds, separator, head, tail)
+
+
+def test_one_applicant_against_a_catalogue_takes_the_small_writer(monkeypatch):
+    called = []
+    monkeypatch.setattr(encoders, "_array_results", lambda *args: called.append(args) or b"")
+
+    def one_applicant(cards):
+        return prediction(odds=np.full((1, cards), 0.5), ids=["a"], cards=[f"c{i}" for i in range(cards)])
+
+    encode_prediction(one_applicant(SMALL_RESULTS), JSON)
+    assert not called
+    encode_prediction(one_applicant(SMALL_RESULTS + 1), JSON)
+    assert len(called) == 1
