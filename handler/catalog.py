@@ -7,6 +7,7 @@ is read-only, so a request holding a reference always sees one consistent catalo
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import math
@@ -52,9 +53,15 @@ class Catalog:
     etag: str | None = None
     index: MappingProxyType[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
-    @property
+    @functools.cached_property  # a catalogue never changes: every request with the default selection reuses it
+    def active_rows(self) -> np.ndarray:
+        rows = np.flatnonzero(self.active)
+        rows.setflags(write=False)
+        return rows
+
+    @functools.cached_property
     def active_ids(self) -> tuple[str, ...]:
-        return tuple(card for card, on in zip(self.card_ids, self.active, strict=True) if on)
+        return tuple(self.card_ids[row] for row in self.active_rows)
 
     def __len__(self) -> int:
         return len(self.card_ids)

@@ -24,4 +24,6 @@ __all__ = [
 
 def with_custom_attributes(request: ScoringRequest, header: str | None) -> ScoringRequest:
     """The request with X-Amzn-SageMaker-Custom-Attributes options applied where the body set none."""
+    if header is None:
+        return request
     return apply_options(request, parse_custom_attributes(header))

@@ -39,6 +39,7 @@ class _Rules:
     boolean: np.ndarray  # bool per feature
     required: np.ndarray  # bool per feature
     default: np.ndarray
+    per_feature: tuple[tuple[float, float, bool], ...]  # (low, high, boolean): one applicant checks faster in Python
 
 
 _RULES: dict[int, tuple[Sequence[FeatureSpec], _Rules]] = {}
@@ -74,6 +75,11 @@ def range_text(spec: FeatureSpec) -> str:
 
 
 def _all_valid(values: np.ndarray, rules: _Rules) -> bool:
+    if len(values) == 1:  # the real-time request: ~1 µs here against ~5 µs of array operations
+        return all(
+            low <= value <= high and (not boolean or value in (0.0, 1.0))  # NaN fails the range test
+            for value, (low, high, boolean) in zip(values[0].tolist(), rules.per_feature, strict=True)
+        )
     with np.errstate(invalid="ignore"):
         valid = (values >= rules.low) & (values <= rules.high)  # NaN and ±inf fail here
         if rules.boolean.any():
@@ -93,12 +99,16 @@ def _rules(specs: Sequence[FeatureSpec]) -> _Rules:
 
 def _build_rules(specs: Sequence[FeatureSpec]) -> _Rules:
     largest = np.finfo(np.float64).max  # not inf: an infinite value must fail the range test
+    low = np.array([-largest if spec.min is None else spec.min for spec in specs], dtype=np.float64)
+    high = np.array([largest if spec.max is None else spec.max for spec in specs], dtype=np.float64)
+    boolean = np.array([spec.type == "boolean" for spec in specs], dtype=bool)
     return _Rules(
-        low=np.array([-largest if spec.min is None else spec.min for spec in specs], dtype=np.float64),
-        high=np.array([largest if spec.max is None else spec.max for spec in specs], dtype=np.float64),
-        boolean=np.array([spec.type == "boolean" for spec in specs]),
+        low=low,
+        high=high,
+        boolean=boolean,
         required=np.array([spec.required for spec in specs]),
         default=np.array([0.0 if spec.default is None else spec.default for spec in specs], dtype=np.float64),
+        per_feature=tuple(zip(low.tolist(), high.tolist(), boolean.tolist(), strict=True)),
     )
 
 

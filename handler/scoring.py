@@ -48,7 +48,7 @@ def select_cards(catalog: Catalog, requested: tuple[str, ...] | None, default: t
     """Catalogue rows of the requested cards (or the default, or every active card), in catalogue order."""
     wanted = requested if requested is not None else default
     if wanted is None:
-        return np.flatnonzero(catalog.active)
+        return catalog.active_rows
     unknown = [card for card in wanted if card not in catalog.index]
     if unknown:
         where = "cards" if requested is not None else "DEFAULT_CARDS"
@@ -74,7 +74,7 @@ def score(artifact: Artifact, catalog: Catalog, request: ScoringRequest, default
         odds[start : start + step] = artifact.predictor.grid_odds(block, catalog.features, rows)
     return Prediction(
         applicant_ids=request.applicant_ids,
-        card_ids=tuple(catalog.card_ids[i] for i in rows),
+        card_ids=catalog.active_ids if rows is catalog.active_rows else tuple(catalog.card_ids[i] for i in rows),
         odds=odds,
         model_version=artifact.metadata.model_version,
         catalog_version=catalog.version,

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handler.features import FeatureTable, range_text, validated_features
 from handler.metadata import FeatureSpec
@@ -104,3 +106,21 @@ def test_unbounded_features_accept_any_finite_number():
 )
 def test_range_text(low, high, text):
     assert range_text(FeatureSpec("x", "number", min=low, max=high)) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0.0, 1.0, 0.5, -1.0, 18.0, 100.0, 101.0, 1e308, math.inf, -math.inf, math.nan])
+        | st.floats(allow_nan=True, allow_infinity=True),
+        min_size=len(GOOD),
+        max_size=len(GOOD),
+    )
+)
+def test_one_applicant_is_judged_as_it_would_be_among_many(row):
+    """A single row is checked value by value in Python, a larger table with arrays: the verdicts agree."""
+    alone = validated_features(SPECS, table(row))
+    among_many = validated_features(SPECS, table(GOOD, row))
+    assert [(p.field, p.code) for p in alone[1]] == [(p.field, p.code) for p in among_many[1]]
+    if not alone[1]:
+        assert alone[0].tolist() == [row]
