@@ -116,7 +116,7 @@ def test_the_cards_half_is_computed_once_per_catalogue_and_forgotten_in_time(mon
     replaced = [catalogue(rng) for _ in range(pair_trees.CACHED_CATALOGS)]
     for cards in replaced:
         predictor.grid_odds(person, cards, np.arange(9))
-    assert len(computed) == 1 + len(replaced) and len(predictor._card_exits) == pair_trees.CACHED_CATALOGS
+    assert len(computed) == 1 + len(replaced) and len(predictor._card_halves) == pair_trees.CACHED_CATALOGS
     predictor.grid_odds(person, live, np.arange(9))  # the oldest was dropped to keep the cache bounded
     assert len(computed) == 2 + len(replaced)
 
@@ -139,3 +139,17 @@ def test_trees_with_more_leaves_than_a_mask_holds_are_refused():
     deep.fit(pairs, rng.integers(0, 2, len(pairs)))
     with pytest.raises(UnsupportedModel, match=f"{MAX_LEAVES}-leaf"):
         PairTreePredictor.build(deep, APPLICANT_COLUMNS, CARD_COLUMNS)
+
+
+def test_a_catalogue_too_large_for_the_state_table_is_scored_pair_by_pair(monkeypatch):
+    estimator, predictor = fitted(max_depth=3)
+    rng = np.random.default_rng(17)
+    people, cards = applicants(rng, 40), catalogue(rng)
+    expected = estimator.predict_proba(pairs_of(people, cards))[:, 1]
+    assert predictor._card_half(cards).sums is not None
+    monkeypatch.setattr(pair_trees, "MAX_STATE_SUMS", len(predictor.state_trees) * len(cards) - 1)
+    bigger = cards.copy()  # another catalogue, built under the lower limit
+    assert predictor._card_half(bigger).sums is None
+    for matrix in (cards, bigger):
+        odds = predictor.grid_odds(people, matrix, np.arange(len(cards)))
+        assert np.max(np.abs(odds.reshape(-1) - expected)) <= EXACT
