@@ -51,7 +51,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR, help="default: build/demo-model")
     parser.add_argument("--duration", type=int, default=6, help="seconds of load per cell (default 6)")
-    parser.add_argument("--warmup", type=int, default=1, help="seconds of discarded load per server and request")
+    # The JVM compiles MMS's hot paths during the first seconds of load: 1 s left C2 busy for the first cells.
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of discarded load per server and request")
     parser.add_argument("--concurrency", default="1,4,16", help="comma-separated connection counts")
     parser.add_argument("--servers", default=",".join(SERVERS), help="subset of ours,reference,ceiling")
     parser.add_argument("--batch-rows", type=int, default=100_000, help="applicants in the batch request; 0 skips")
