@@ -30,7 +30,9 @@ from handler.tree_onnx import LEAF, UnsupportedModel, check_supported
 
 MAX_LEAVES = 64  # leaf masks are at most uint64
 TABLE_LEAVES = 8  # up to 8 leaves (depth 3) a 256-entry table per tree maps a mask straight to its leaf value
-PAIRS_PER_CHUNK = 2048  # the (pairs x trees) temporaries stay in cache: measured fastest between ~1,000 and ~4,000
+# Pairs x trees per chunk: the temporaries stay in cache (measured fastest at ~1,000-4,000 pairs of 300 trees), and
+# an ensemble of thousands of trees gets proportionally fewer pairs per chunk rather than larger temporaries.
+VALUES_PER_CHUNK = 2048 * 300
 CACHED_CATALOGS = 4  # card halves kept: the live catalogue and the few it replaced (in-flight requests)
 MAX_STATE_SUMS = 1 << 22  # float64 entries (32 MB) of a catalogue's state table; beyond it, AND per pair instead
 
@@ -122,7 +124,7 @@ class PairTreePredictor:
         catalogue's read-only card feature matrix (its card half is computed once and cached)."""
         half = self._card_half(cards)
         odds = np.empty((len(applicants), len(rows)), dtype=np.float64)
-        step = max(1, PAIRS_PER_CHUNK // max(1, len(cards) if half.sums is not None else len(rows)))
+        step = self._pairs_per_chunk(len(cards) if half.sums is not None else len(rows))
         card_exits = half.exits[rows]
         for start in range(0, len(applicants), step):
             exits = self.applicant_splits.exits(applicants[start : start + step])
@@ -136,13 +138,16 @@ class PairTreePredictor:
     def approval_odds(self, pairs: np.ndarray) -> np.ndarray:
         """Odds of each row of a full feature matrix (estimator column order), as scikit-learn takes it."""
         odds = np.empty(len(pairs), dtype=np.float64)
-        for start in range(0, len(pairs), PAIRS_PER_CHUNK):
-            chunk = pairs[start : start + PAIRS_PER_CHUNK]
+        step = self._pairs_per_chunk(1)
+        for start in range(0, len(pairs), step):
+            chunk = pairs[start : start + step]
             applicant = self.applicant_splits.exits(chunk[:, self.applicant_columns])
-            odds[start : start + PAIRS_PER_CHUNK] = self._odds(
-                applicant & self.card_splits.exits(chunk[:, self.card_columns])
-            )
+            odds[start : start + step] = self._odds(applicant & self.card_splits.exits(chunk[:, self.card_columns]))
         return odds
+
+    def _pairs_per_chunk(self, width: int) -> int:
+        """Rows per chunk when each row holds `width` pairs."""
+        return max(1, VALUES_PER_CHUNK // (len(self.offsets) * max(1, width)))
 
     def _odds(self, exits: np.ndarray) -> np.ndarray:
         """Exit masks (... x trees) → probabilities (...)."""

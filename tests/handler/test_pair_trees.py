@@ -59,10 +59,11 @@ def fitted(**options):
         pytest.param({"min_samples_split": 10**6}, id="single-leaf trees"),
     ],
 )
-def test_every_pair_scores_as_sklearn_scores_it(options):
+def test_every_pair_scores_as_sklearn_scores_it(options, monkeypatch):
     estimator, predictor = fitted(**options)
+    monkeypatch.setattr(pair_trees, "VALUES_PER_CHUNK", 1000)  # 25 trees: a handful of applicants per chunk
     rng = np.random.default_rng(11)
-    cards, people = catalogue(rng), applicants(rng, 300)  # 300 x 9 pairs: more than one chunk
+    cards, people = catalogue(rng), applicants(rng, 300)
     rows = np.array([8, 0, 3, 4])
     expected = estimator.predict_proba(pairs_of(people, cards[rows]))[:, 1]
     odds = predictor.grid_odds(people, cards, rows)
