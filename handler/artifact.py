@@ -39,6 +39,11 @@ class Artifact:
     predictor: Predictor  # the estimator, compiled where that is faster and agrees with it
 
     @property
+    def layout(self) -> PairLayout:
+        """How applicant and card features make one row of the estimator's input."""
+        return PairLayout(self.applicant_columns, self.card_columns)
+
+    @property
     def n_features(self) -> int:
         return len(self.metadata.feature_order)
 

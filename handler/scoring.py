@@ -13,7 +13,6 @@ import numpy as np
 from handler.artifact import Artifact
 from handler.catalog import Catalog
 from handler.errors import Detail, bad_request
-from handler.predictor import PairLayout
 
 PAIRS_PER_BLOCK = 1 << 16  # applicant x card pairs per predict_proba call
 
@@ -58,11 +57,6 @@ def select_cards(catalog: Catalog, requested: tuple[str, ...] | None, default: t
             [Detail(f"unknown card id {card!r}", field=where) for card in unknown],
         )
     return np.sort(np.fromiter((catalog.index[card] for card in wanted), dtype=np.intp, count=len(wanted)))
-
-
-def pair_features(artifact: Artifact, applicants: np.ndarray, cards: np.ndarray) -> np.ndarray:
-    """The estimator's input for every applicant x card pair, applicant-major (row = a * n_cards + c)."""
-    return PairLayout(artifact.applicant_columns, artifact.card_columns).pairs(applicants, cards)
 
 
 def score(artifact: Artifact, catalog: Catalog, request: ScoringRequest, default: tuple[str, ...] | None) -> Prediction:

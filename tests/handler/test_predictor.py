@@ -18,7 +18,6 @@ from handler.predictor import (
     onnx_session,
     validation_rows,
 )
-from handler.scoring import pair_features
 from handler.tree_onnx import raw_score_onnx, split_points
 from tests.support.artifacts import applicant, metadata_dict, write_artifact
 
@@ -48,7 +47,7 @@ def applicants_matrix(artifact, n):
 
 def serving_pairs(artifact, n_applicants):
     catalog = artifact.bundled_catalog
-    return pair_features(artifact, applicants_matrix(artifact, n_applicants), catalog.features[catalog.active])
+    return artifact.layout.pairs(applicants_matrix(artifact, n_applicants), catalog.features[catalog.active])
 
 
 def load(artifact, **options):

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from handler.artifact import load_artifact
-from handler.scoring import pair_features
 from training.demo_model import build, main
 
 
@@ -38,7 +37,7 @@ def some_applicants() -> np.ndarray:
 
 def predictions(model_dir: Path) -> np.ndarray:
     artifact = load_artifact(model_dir)
-    pairs = pair_features(artifact, some_applicants(), artifact.bundled_catalog.features)
+    pairs = artifact.layout.pairs(some_applicants(), artifact.bundled_catalog.features)
     return artifact.estimator.predict_proba(pairs)[:, artifact.positive_class]
 
 
