@@ -1,7 +1,7 @@
 """Every setting of the container, read from the environment once and validated.
 
 Each process (launcher, MMS worker, trainer) calls `load()`; the result is cached, so the
-environment is parsed exactly once per process. Every variable is listed in the README.
+environment is parsed exactly once per process. Every variable is listed in docs/configuration.md.
 """
 
 from __future__ import annotations

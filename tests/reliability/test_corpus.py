@@ -9,7 +9,7 @@ from tests.reliability.corpus import CORPUS, Case, load_cases, problems_with
 
 CASES = load_cases()
 MEDIA_TYPES = {"application/json", "text/csv", "application/jsonlines"}
-# Every 4xx code the handler answers with (README "Errors"); each must be reached by some case.
+# Every 4xx code the handler answers with (docs/api.md "Errors"); each must be reached by some case.
 CODES = {
     "invalid_json",
     "invalid_csv",
