@@ -31,8 +31,8 @@ from handler.scoring import Prediction
 JSON_DECIMALS = 15
 CSV_DECIMALS = 6
 _DIGIT_BLOCK = 1 << 15  # values per block in odds_text: 32768 x 15 digits x 8 bytes ≈ 4 MB of temporaries
-# Up to this many odds (one applicant x a catalogue), plain Python beats the array path's fixed cost (~25 µs
-# against ~7 µs for 39 odds); both write the same bytes (tests/handler/test_encoders.py).
+# Up to this many odds (one applicant x a catalogue), plain Python beats the array path's fixed cost
+# (docs/performance.md); both write the same bytes (tests/handler/test_encoders.py).
 SMALL_RESULTS = 256
 _SMALL_ENTRY = b"%%b0.%%0%dd}" % JSON_DECIMALS  # a card's prefix, then odds below 1 from their scaled integer
 _ONE = b"1." + b"0" * JSON_DECIMALS + b"}"

@@ -70,7 +70,7 @@ class S3Source:
         self.bucket, self.key = split_s3_uri(uri)
         self.limits = limits
         # Our own session (boto3's default one is not thread-safe), created once: a session loads botocore's
-        # service data (~0.2 s), after which each client costs ~15 ms. Clients are created under the lock.
+        # service data, far slower than creating a client from it. Clients are created under the lock.
         self._session = boto3.session.Session()
         self._clients: dict[ClientLimits, Any] = {}
         self._clients_lock = threading.Lock()
