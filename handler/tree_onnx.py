@@ -35,6 +35,11 @@ def check_supported(estimator: Any) -> None:
         raise UnsupportedModel("a custom init estimator makes the base score depend on the row")
 
 
+def base_score(estimator: Any) -> float:
+    """The init estimator's log-odds, where sklearn starts every row's raw score (0.0 for init="zero")."""
+    return float(estimator._raw_predict_init(np.zeros((1, estimator.n_features_in_)))[0, 0])
+
+
 def split_points(estimator: Any) -> np.ndarray:
     """(feature, threshold) of every split in the ensemble, one row each: where comparisons are decided."""
     check_supported(estimator)
@@ -51,9 +56,10 @@ def raw_score_onnx(estimator: Any) -> bytes:
 
     check_supported(estimator)
     n_features = int(estimator.n_features_in_)
-    # Constant base log-odds (the init estimator's prior); folded into the first tree's leaves because
-    # opset-5 TreeEnsemble has no base_values.
-    base = float(estimator._raw_predict_init(np.zeros((1, n_features)))[0, 0])
+    # Constant base log-odds (the init estimator's prior); folded into the first tree's leaves because opset-5
+    # TreeEnsemble has no base_values. (base + learning_rate * value) is also sklearn's first rounding step, and
+    # onnxruntime then adds the trees in order, so its raw score is sklearn's bit for bit (checked at load).
+    base = base_score(estimator)
     nodes = _Nodes()
     for index, (tree,) in enumerate(estimator.estimators_):
         nodes.add_tree(tree.tree_, estimator.learning_rate, base if index == 0 else 0.0)

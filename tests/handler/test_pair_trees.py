@@ -5,12 +5,11 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 
 from handler import pair_trees
-from handler.pair_trees import MAX_LEAVES, PairTreePredictor
+from handler.pair_trees import MAX_LEAVES, PairTreePredictor, in_tree_order
 from handler.tree_onnx import UnsupportedModel, split_points
 
 APPLICANT_COLUMNS = np.array([4, 0, 2, 5, 1])  # interleaved with the card columns, not a prefix
 CARD_COLUMNS = np.array([3, 6, 7])
-EXACT = 1e-12  # only summation order differs from sklearn
 
 
 def catalogue(rng, n_cards=9):
@@ -57,6 +56,7 @@ def fitted(**options):
         pytest.param({"max_depth": 6, "max_leaf_nodes": 11}, id="unbalanced"),
         pytest.param({"max_depth": 6}, id="depth 6: 64-bit masks"),
         pytest.param({"min_samples_split": 10**6}, id="single-leaf trees"),
+        pytest.param({"init": "zero"}, id="no init estimator"),
     ],
 )
 def test_every_pair_scores_as_sklearn_scores_it(options, monkeypatch):
@@ -68,8 +68,8 @@ def test_every_pair_scores_as_sklearn_scores_it(options, monkeypatch):
     expected = estimator.predict_proba(pairs_of(people, cards[rows]))[:, 1]
     odds = predictor.grid_odds(people, cards, rows)
     assert odds.shape == (300, 4) and odds.dtype == np.float64
-    assert np.max(np.abs(odds.reshape(-1) - expected)) <= EXACT
-    assert np.max(np.abs(predictor.approval_odds(pairs_of(people, cards[rows])) - expected)) <= EXACT
+    assert np.array_equal(odds.reshape(-1), expected)  # bit for bit, not within a tolerance
+    assert np.array_equal(predictor.approval_odds(pairs_of(people, cards[rows])), expected)
 
 
 def test_values_either_side_of_a_split_fall_as_sklearn_compares_them_in_float32():
@@ -86,7 +86,7 @@ def test_values_either_side_of_a_split_fall_as_sklearn_compares_them_in_float32(
         probes = np.repeat(base, len(splits), axis=0)
         probes[np.arange(len(splits)), splits[:, 0].astype(int)] = values
         expected = estimator.predict_proba(probes)[:, 1]
-        assert np.max(np.abs(predictor.approval_odds(probes) - expected)) <= EXACT
+        assert np.array_equal(predictor.approval_odds(probes), expected)
 
 
 def test_no_cards_or_no_applicants_score_nothing():
@@ -130,7 +130,7 @@ def test_after_a_catalogue_swap_pairs_score_against_the_new_cards():
     new = catalogue(rng)  # same shape, other values
     odds = predictor.grid_odds(person, new, np.arange(9))
     expected = estimator.predict_proba(pairs_of(person, new))[:, 1]
-    assert np.max(np.abs(odds.reshape(-1) - expected)) <= EXACT
+    assert np.array_equal(odds.reshape(-1), expected)
 
 
 def test_trees_with_more_leaves_than_a_mask_holds_are_refused():
@@ -153,4 +153,31 @@ def test_a_catalogue_too_large_for_the_state_table_is_scored_pair_by_pair(monkey
     assert predictor._card_half(bigger).sums is None
     for matrix in (cards, bigger):
         odds = predictor.grid_odds(people, matrix, np.arange(len(cards)))
-        assert np.max(np.abs(odds.reshape(-1) - expected)) <= EXACT
+        assert np.array_equal(odds.reshape(-1), expected)
+
+
+@pytest.mark.parametrize("shape", [(40,), (40, 1), (40, 1, 1), (40, 1, 5), (40, 3, 1), (40, 2, 7), (40, 0, 3)])
+def test_trees_are_summed_in_tree_order_whatever_the_shape(shape):
+    # Values whose sum depends on the order of additions: any other order than sklearn's gives other bits.
+    rng = np.random.default_rng(len(shape))
+    values = rng.normal(size=shape) * 10.0 ** rng.integers(-8, 8, size=shape)
+    expected = np.zeros(shape[1:])
+    for tree in values:
+        expected = expected + tree
+    assert np.array_equal(in_tree_order(values), expected)
+    trees_contiguous = np.moveaxis(np.ascontiguousarray(np.moveaxis(values, 0, -1)), -1, 0)
+    assert np.array_equal(in_tree_order(trees_contiguous), expected)
+
+
+def test_a_hundred_thousand_pairs_equal_predict_proba_bit_for_bit():
+    estimator, predictor = fitted(max_depth=3)
+    rng = np.random.default_rng(23)
+    cards, people = catalogue(rng, 40), applicants(rng, 2_500)
+    pairs = pairs_of(people, cards)
+    assert len(pairs) >= 100_000
+    expected = estimator.predict_proba(pairs)[:, 1]
+    assert np.array_equal(predictor.grid_odds(people, cards, np.arange(len(cards))).reshape(-1), expected)
+    assert np.array_equal(predictor.approval_odds(pairs), expected)
+    for person in people[:50]:  # one applicant per call: the real-time path
+        odds = predictor.grid_odds(person[np.newaxis], cards, np.array([7]))  # and a single card
+        assert np.array_equal(odds.reshape(-1), estimator.predict_proba(pairs_of(person[np.newaxis], cards[[7]]))[:, 1])
