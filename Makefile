@@ -31,6 +31,7 @@ container-tools: $(VENV)/.installed
 lint: container-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint --failure-threshold error Dockerfile
 
 bench-tools: $(VENV)/.installed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import requests
 
@@ -41,7 +42,7 @@ def execution_parameters(url: str) -> ExecutionParameters:
     return ExecutionParameters(payload, concurrency, f"{url}/execution-parameters")
 
 
-def _whole(value: object, high: int) -> bool:
+def _whole(value: object, high: int) -> TypeGuard[int]:
     return type(value) is int and 1 <= value <= high
 
 

@@ -135,9 +135,12 @@ def _files(source: Path, output: Path) -> Iterator[tuple[Path, Path]]:
 def _job(args: argparse.Namespace) -> Job:
     if args.csv_header and args.content_type != "text/csv":
         raise TransformError("--csv-header applies to text/csv input only")
-    advised = execution_parameters(args.url) if None in (args.max_payload_mb, args.concurrency) else None
-    payload = args.max_payload_mb or advised.max_payload_mb
-    concurrency = args.concurrency or advised.max_concurrent_transforms
+    payload: int | None = args.max_payload_mb
+    concurrency: int | None = args.concurrency
+    if payload is None or concurrency is None:
+        advised = execution_parameters(args.url)
+        payload = payload or advised.max_payload_mb
+        concurrency = concurrency or advised.max_concurrent_transforms
     if payload * concurrency > MAX_TOTAL_PAYLOAD_MB:
         raise TransformError(
             f"{concurrency} concurrent transforms x {payload} MB = {payload * concurrency} MB: SageMaker allows at "

@@ -236,8 +236,9 @@ class Bench:
                 if problem is not None:
                     raise RuntimeError(problem)
                 server_seconds = best_of(lambda: ok(invoke(url, request)), self.args.batch_repeats, budget_s=60.0)
-            if self.floor is not None:
-                floor_seconds = best_of(lambda: self.floor.score(request), self.args.batch_repeats, budget_s=60.0)
+            floor = self.floor
+            if floor is not None:
+                floor_seconds = best_of(lambda: floor.score(request), self.args.batch_repeats, budget_s=60.0)
         except Exception as failure:
             error = f"{type(failure).__name__}: {failure}".splitlines()[0]
         self.report.batch = Batch(rows, len(body) / 1e6, server_seconds, floor_seconds, error)

@@ -50,7 +50,8 @@ def track_requests(flag: BusyFlag) -> None:
 
 
 def _wrap_receive(loop: ModuleType, flag: BusyFlag) -> None:
-    receive: Callable[[socket.socket], Any] = loop.retrieve_msg
+    # MMS's parser only calls recv(): the buffered connection stands in for the socket.
+    receive: Callable[[BufferedConnection], Any] = loop.retrieve_msg
     if getattr(receive, "tracked", False):
         return
 
@@ -64,7 +65,7 @@ def _wrap_receive(loop: ModuleType, flag: BusyFlag) -> None:
         return receive(reader)
 
     tracked.tracked = True  # type: ignore[attr-defined]
-    loop.retrieve_msg = tracked
+    loop.retrieve_msg = tracked  # type: ignore[attr-defined]  # MMS's worker module, seen as a bare ModuleType
 
 
 def busy_pids(directory: Path) -> list[int]:

@@ -52,7 +52,9 @@ def decode_csv(text: str, metadata: ModelMetadata) -> ScoringRequest:
     if widths:
         raise reject(widths)
     by_name = dict(zip(columns, zip(*rows, strict=True), strict=True))
-    ids = [cell.strip() or None for cell in by_name[APPLICANT_ID]] if APPLICANT_ID in by_name else [None] * len(rows)
+    ids: list[str | int | None] = (
+        [cell.strip() or None for cell in by_name[APPLICANT_ID]] if APPLICANT_ID in by_name else [None] * len(rows)
+    )
     table = _table([by_name.get(spec.name) for spec in metadata.applicant_features], metadata, len(rows))
     features, problems = validated_features(metadata.applicant_features, table)
     if problems:
@@ -127,11 +129,11 @@ def _table(columns: Sequence[Sequence[str] | None], metadata: ModelMetadata, row
     unreadable = np.zeros((rows, len(specs)), dtype=bool)
     absent[:, [position for position, cells in enumerate(columns) if cells is None]] = True
     for kind, convert in (("number", _numbers), ("boolean", _booleans)):
-        chosen = [
-            position for position, spec in enumerate(specs) if spec.type == kind and columns[position] is not None
-        ]
+        present = [(position, cells) for position, cells in enumerate(columns) if cells is not None]
+        chosen = [position for position, _ in present if specs[position].type == kind]
         if chosen:
-            values[:, chosen], absent[:, chosen], unreadable[:, chosen] = convert([columns[i] for i in chosen])
+            cells_of = dict(present)
+            values[:, chosen], absent[:, chosen], unreadable[:, chosen] = convert([cells_of[i] for i in chosen])
     return FeatureTable(values, absent if absent.any() else None, unreadable if unreadable.any() else None)
 
 

@@ -146,7 +146,8 @@ def _applicant_features(table: _Table, metadata: ModelMetadata) -> np.ndarray:
     features, problems = validated_features(specs, _feature_table(table, specs))
     if problems:
         column = {spec.name: i for i, spec in enumerate(specs)}
-        first = min(problems, key=lambda problem: (problem.row, column[problem.field]))
+        first = min(problems, key=lambda problem: (problem.row or 0, column.get(problem.field or "", 0)))
+        assert first.row is not None and first.field is not None, "validated_features reports cells only"
         raise table.fail(first.row, first.field, first.text)
     return features
 

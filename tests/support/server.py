@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TextIO
 
 import psutil
 import requests
@@ -43,12 +44,12 @@ class HostLock:
     """Exclusive, blocking, host-wide: serialises MMS across test processes and engineers."""
 
     def __init__(self) -> None:
-        self._handle = None
+        self._handle: TextIO | None = None
 
     def acquire(self) -> None:
         if self._handle is None:
-            self._handle = open(LOCK_FILE, "a")  # noqa: SIM115 - held open for the lock's lifetime
-            fcntl.flock(self._handle, fcntl.LOCK_EX)
+            self._handle = handle = open(LOCK_FILE, "a")  # noqa: SIM115 - held open for the lock's lifetime
+            fcntl.flock(handle, fcntl.LOCK_EX)
 
     def release(self) -> None:
         if self._handle is not None:
