@@ -16,7 +16,7 @@ from handler import logs
 from handler.artifact import Artifact, load_artifact
 from handler.errors import ArtifactError, RequestError
 from handler.scoring import select_cards
-from serving import supervisor
+from serving import plugins, supervisor, toolkit
 from serving.json_output import JsonOutput
 from serving.mms import HANDLER_SERVICE, configure_toolkit, mms_environment
 
@@ -25,6 +25,7 @@ log = logging.getLogger("serving")
 
 def serve(settings: config.Settings) -> int:
     logs.configure(settings.log_level)
+    plugins.warn_if_unbuilt()
     try:
         artifact = load_artifact(settings.model_dir, settings.prediction_engine)
         _check_startup(settings, artifact)
@@ -81,8 +82,7 @@ class Server:
         self.exit_code = 0
 
     def run(self) -> int:
-        from sagemaker_inference import model_server
-
+        model_server = toolkit.model_server()
         supervisor.become_subreaper()
         supervisor.clean_stale_files()
         supervisor.install_sigterm(self.request_stop)
@@ -154,11 +154,9 @@ class Server:
 
 def model_server_process() -> psutil.Process:
     """The MMS Java frontend among this process's descendants."""
-    from sagemaker_inference.model_server import MMS_NAMESPACE
-
     for process in supervisor.descendants():
         try:
-            if process.status() != psutil.STATUS_ZOMBIE and MMS_NAMESPACE in process.cmdline():
+            if process.status() != psutil.STATUS_ZOMBIE and supervisor.MMS_MAIN_CLASS in process.cmdline():
                 return process
         except psutil.Error:
             continue

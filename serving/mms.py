@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import warnings
 from pathlib import Path
 
 from config.settings import MAX_RESPONSE_BYTES, REPO_ROOT, Settings
+from serving import plugins, toolkit
 
 HANDLER_SERVICE = "handler.service"
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.xml")
-PLUGINS_DIR = REPO_ROOT / "build" / "plugins"
 
 
 def mms_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
@@ -49,20 +48,20 @@ def mms_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
 
 def configure_toolkit(settings: Settings) -> None:
     """Point the toolkit at our model directory and log config (it reads both at call time)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-        from sagemaker_inference import environment, model_server
+    from sagemaker_inference import environment
+
+    model_server = toolkit.model_server()
 
     # The toolkit gives its logger a plain-text handler of its own: let records reach our JSON root handler only.
     logging.getLogger("sagemaker-inference").handlers.clear()
 
     environment.model_dir = str(settings.model_dir)
     model_server.DEFAULT_MMS_LOG_FILE = str(LOG4J_CONFIG)
-    if PLUGINS_DIR.is_dir():
+    if plugins.BUILT_DIR.is_dir():
         # MMS's launcher puts plugins on the Java classpath only from plugins_path in the properties file.
         generate = model_server._generate_mms_config_properties
 
         def with_plugins(env: object, handler_service: str | None = None) -> str:
-            return generate(env, handler_service) + f"plugins_path={PLUGINS_DIR}\n"
+            return generate(env, handler_service) + f"plugins_path={plugins.BUILT_DIR}\n"
 
         model_server._generate_mms_config_properties = with_plugins
