@@ -100,4 +100,33 @@ def _load_estimator(path: Path, metadata: ModelMetadata) -> Any:
     classes = list(getattr(estimator, "classes_", []))
     if sorted(classes) != [0, 1]:
         raise ArtifactError(f"{MODEL_FILE} must be a binary classifier of approved 0/1, its classes are {classes}")
+    _check_column_names(estimator, metadata)
     return estimator
+
+
+def _check_column_names(estimator: Any, metadata: ModelMetadata) -> None:
+    """An estimator fitted on a DataFrame reads columns by position like any other; its column names must be
+    feature_order, in that order, or every engine would feed it the wrong feature in some column.
+
+    Refused rather than reordered: feature_order is the one statement of the estimator's input (training, the
+    catalogue join and every engine build from it), and names that disagree with it mean the artefact was put
+    together wrongly, which silently serving it would hide.
+    """
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return
+    names = [str(name) for name in names]
+    if names != list(metadata.feature_order):
+        column, fitted, listed = next(
+            (i, name, order)
+            for i, (name, order) in enumerate(zip(names, metadata.feature_order, strict=True))
+            if name != order
+        )
+        raise ArtifactError(
+            f"{MODEL_FILE} was fitted on columns named in another order than model_metadata.json feature_order: "
+            f"column {column} is {fitted!r} in the estimator but {listed!r} in feature_order; refit with the "
+            "columns in feature_order's order, or list feature_order as the estimator's feature_names_in_"
+        )
+    # Proven to be feature_order: serving passes exactly those columns as arrays, and sklearn would otherwise warn
+    # on every call that the array has no column names.
+    del estimator.feature_names_in_

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from handler.errors import ArtifactError
+from handler.reason_codes import parse_reason_codes
 
 SCHEMA_VERSION = 1
+# scikit-learn's trees compare float32(x): a bound beyond float32's range (or none) would admit values the estimator
+# sees as infinite, on which the engines disagree (sklearn even refuses them).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 FEATURE_TYPES = ("number", "boolean")
 RESERVED_APPLICANT_FIELDS = ("applicant_id",)
 
@@ -39,6 +45,8 @@ class FeatureSpec:
                 isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
             ):
                 raise ArtifactError(f"model_metadata.json: {where} '{name}' has a non-numeric {key}")
+        if kind == "number":
+            _check_range(bounds, f"model_metadata.json: {where} '{name}'")
         if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
             raise ArtifactError(f"model_metadata.json: {where} '{name}' has min > max")
         required = raw.get("required", True)
@@ -82,6 +90,7 @@ class ModelMetadata:
     card_id_column: str
     metrics: dict[str, Any]
     training_data: dict[str, Any]
+    reason_codes: dict[str, Any] = field(default_factory=dict)  # explicit entries only: handler/reason_codes.py
 
     @property
     def applicant_feature_names(self) -> tuple[str, ...]:
@@ -130,6 +139,7 @@ class ModelMetadata:
             card_id_column=raw["card_id_column"],
             metrics=raw["metrics"],
             training_data=raw["training_data"],
+            reason_codes=parse_reason_codes(raw.get("reason_codes"), applicant, card),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -144,7 +154,21 @@ class ModelMetadata:
             "card_id_column": self.card_id_column,
             "metrics": self.metrics,
             "training_data": self.training_data,
-        }
+        } | ({"reason_codes": self.reason_codes} if self.reason_codes else {})
+
+
+def _check_range(bounds: dict[str, Any], what: str) -> None:
+    """A number feature's min and max: both given, within float32's range; its default (if any) between them."""
+    for key in ("min", "max"):
+        value = bounds[key]
+        if value is None or abs(value) > FLOAT32_MAX:
+            raise ArtifactError(
+                f"{what} needs a finite '{key}' within float32's range (±{FLOAT32_MAX:.7g}), the values the "
+                f"estimator can compare; it has {key} {json.dumps(value)}"
+            )
+    default = bounds["default"]
+    if default is not None and not bounds["min"] <= default <= bounds["max"]:
+        raise ArtifactError(f"{what} has a default {default!r} outside its [min, max]")
 
 
 def _feature_list(raw: dict[str, Any], key: str) -> tuple[FeatureSpec, ...]:

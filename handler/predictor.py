@@ -228,7 +228,7 @@ def validation_rows(metadata: ModelMetadata, cards: np.ndarray | None, splits: n
     each split threshold probed at, and one float32/float64 step either side of, its value.
     """
     rng = np.random.default_rng(seed)
-    low, high, boolean = _bounds(metadata, splits)
+    low, high, boolean = _bounds(metadata)
     shape = (RANDOM_ROWS, len(low))
     sampled = np.where(boolean, rng.integers(0, 2, shape), rng.uniform(low, high, shape))
     at_bounds = np.repeat(sampled[:1], 2 * len(low) + 2, axis=0)
@@ -245,20 +245,17 @@ def validation_rows(metadata: ModelMetadata, cards: np.ndarray | None, splits: n
     return np.concatenate(parts)
 
 
-def _bounds(metadata: ModelMetadata, splits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per feature_order column: sampling range (metadata bounds, else the splits' span) and whether boolean."""
+def _bounds(metadata: ModelMetadata) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per feature_order column: sampling range (metadata bounds, which every number has; booleans 0-1) and
+    whether boolean."""
     specs = {spec.name: spec for spec in (*metadata.applicant_features, *metadata.card_features)}
     low, high, boolean = [], [], []
-    for column, name in enumerate(metadata.feature_order):
+    for name in metadata.feature_order:
         spec = specs[name]
-        thresholds = splits[splits[:, 0] == column, 1]
-        if spec.type == "boolean" or not len(thresholds):
-            span = (0.0, 1.0)
-        else:
-            span = (thresholds.min() - 1, thresholds.max() + 1)
-        low.append(spec.min if spec.min is not None else span[0])
-        high.append(spec.max if spec.max is not None else span[1])
-        boolean.append(spec.type == "boolean")
+        number = spec.type == "number" and spec.min is not None and spec.max is not None
+        low.append(spec.min if number else 0.0)
+        high.append(spec.max if number else 1.0)
+        boolean.append(not number)
     return np.array(low, dtype=np.float64), np.array(high, dtype=np.float64), np.array(boolean)
 
 

@@ -1,9 +1,13 @@
 """A model directory is served only when estimator, metadata and bundled catalogue agree."""
 
 import json
+import warnings
 
 import joblib
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LinearRegression
 
 from handler.artifact import load_artifact
@@ -46,7 +50,7 @@ def test_missing_directory_and_files_are_named(tmp_path, model_dir):
 
 def test_metadata_that_disagrees_with_the_estimator_is_rejected(model_dir):
     raw = json.loads((model_dir / "model_metadata.json").read_text())
-    raw["card_features"].append({"name": "late_fee", "type": "number", "required": True})
+    raw["card_features"].append({"name": "late_fee", "type": "number", "required": True, "min": 0, "max": 50})
     raw["feature_order"].append("late_fee")
     (model_dir / "model_metadata.json").write_text(json.dumps(raw))
     with pytest.raises(ArtifactError, match="expects 16 features but model_metadata.json lists 17"):
@@ -85,3 +89,54 @@ def test_the_predictor_is_compiled_unless_sklearn_is_asked_for(model_dir):
     assert load_artifact(model_dir).predictor.kind == "pair-trees"
     assert load_artifact(model_dir, "onnxruntime").predictor.kind == "onnxruntime"
     assert load_artifact(model_dir, "sklearn").predictor.kind == "sklearn"
+
+
+def fit_on_frame(model_dir, columns):
+    """Replace the directory's estimator by one fitted on a pandas DataFrame with the given column order."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.random((600, len(columns))), columns=columns)
+    approved = (frame["annual_income"] - frame["min_income"] + 0.2 * rng.standard_normal(600) > 0).astype(int)
+    estimator = GradientBoostingClassifier(n_estimators=20, max_depth=2, random_state=0).fit(frame, approved)
+    joblib.dump(estimator, model_dir / "model.joblib")
+    return estimator, frame
+
+
+def test_an_estimator_fitted_on_columns_in_another_order_is_refused(model_dir):
+    order = metadata_dict()["feature_order"]
+    swapped = [order[2], order[1], order[0], *order[3:]]
+    fit_on_frame(model_dir, swapped)
+    with pytest.raises(ArtifactError) as refused:
+        load_artifact(model_dir)
+    assert str(refused.value) == (
+        "model.joblib was fitted on columns named in another order than model_metadata.json feature_order: "
+        "column 0 is 'annual_income' in the estimator but 'derogatory_reports' in feature_order; refit with the "
+        "columns in feature_order's order, or list feature_order as the estimator's feature_names_in_"
+    )
+
+
+@pytest.mark.parametrize("engine", ["pair-trees", "onnxruntime", "sklearn"])
+def test_an_estimator_fitted_on_a_frame_in_feature_order_serves_its_own_odds(model_dir, engine):
+    estimator, frame = fit_on_frame(model_dir, metadata_dict()["feature_order"])
+    expected = estimator.predict_proba(frame)[:, 1]  # with its column names, as the data scientist sees it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names" on every call
+        artifact = load_artifact(model_dir, engine)
+        assert artifact.predictor.kind == engine
+        served = artifact.predictor.approval_odds(frame.to_numpy())
+        grid = artifact.predictor.grid_odds(
+            frame.to_numpy()[:, artifact.applicant_columns],
+            artifact.bundled_catalog.features,
+            np.arange(len(artifact.bundled_catalog.features)),
+        )
+    assert np.array_equal(served, expected)
+    pairs = artifact.layout.pairs(frame.to_numpy()[:, artifact.applicant_columns], artifact.bundled_catalog.features)
+    assert np.array_equal(grid.reshape(-1), estimator.predict_proba(pd.DataFrame(pairs, columns=frame.columns))[:, 1])
+
+
+@pytest.mark.parametrize("bound", [None, 1e39])
+def test_a_number_feature_without_float32_bounds_is_refused(model_dir, bound):
+    raw = json.loads((model_dir / "model_metadata.json").read_text())
+    raw["applicant_features"][2]["max"] = bound
+    (model_dir / "model_metadata.json").write_text(json.dumps(raw))
+    with pytest.raises(ArtifactError, match="'annual_income' needs a finite 'max' within float32's range"):
+        load_artifact(model_dir)

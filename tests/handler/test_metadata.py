@@ -5,7 +5,7 @@ import json
 import pytest
 
 from handler.errors import ArtifactError
-from handler.metadata import ModelMetadata, read_metadata
+from handler.metadata import FLOAT32_MAX, ModelMetadata, read_metadata
 from tests.support.artifacts import metadata_dict
 
 
@@ -65,3 +65,33 @@ def test_reading_names_the_file_on_failure(tmp_path):
         read_metadata(tmp_path / "model_metadata.json")
     (tmp_path / "model_metadata.json").write_text(json.dumps(metadata_dict()))
     assert read_metadata(tmp_path / "model_metadata.json").model_version == "test-1"
+
+
+@pytest.mark.parametrize(
+    ("bounds", "problem"),
+    [
+        pytest.param({"max": None}, "it has max null", id="no max"),
+        pytest.param({"min": None}, "it has min null", id="no min"),
+        pytest.param({"max": 1e39}, "it has max 1e+39", id="max beyond float32"),
+        pytest.param({"min": -1e39}, "it has min -1e+39", id="min beyond float32"),
+    ],
+)
+def test_every_number_feature_has_finite_bounds_the_estimator_can_compare(bounds, problem):
+    raw = metadata_dict()
+    raw["card_features"][2].update(bounds)
+    with pytest.raises(ArtifactError, match="card feature 'min_income' needs a finite '(min|max)' within float32") as e:
+        ModelMetadata.from_dict(raw)
+    assert str(e.value).endswith(problem)
+
+
+def test_bounds_up_to_float32s_largest_value_are_accepted():
+    raw = metadata_dict()
+    raw["applicant_features"][2].update(min=-FLOAT32_MAX, max=FLOAT32_MAX)
+    assert ModelMetadata.from_dict(raw).applicant_features[2].max == FLOAT32_MAX
+
+
+def test_an_optional_features_default_lies_within_its_bounds():
+    raw = metadata_dict()
+    raw["applicant_features"][1].update(required=False, default=12)
+    with pytest.raises(ArtifactError, match="'age' has a default 12 outside its \\[min, max\\]"):
+        ModelMetadata.from_dict(raw)

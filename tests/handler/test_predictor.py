@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from handler.artifact import load_artifact
-from handler.metadata import ModelMetadata
 from handler.pair_trees import MAX_LEAVES, PairTreePredictor
 from handler.predictor import (
     MAX_ROWS,
@@ -19,7 +18,7 @@ from handler.predictor import (
     validation_rows,
 )
 from handler.tree_onnx import raw_score_onnx, split_points
-from tests.support.artifacts import applicant, metadata_dict, write_artifact
+from tests.support.artifacts import applicant, write_artifact
 
 
 @pytest.fixture(scope="module")
@@ -212,14 +211,3 @@ def test_validation_rows_cover_cards_bounds_and_splits(small):
     for feature, threshold in splits:
         assert np.any(rows[:, int(feature)] == threshold)
     assert np.array_equal(rows, validation_rows(metadata, cards, splits))  # deterministic: same check every load
-
-
-def test_numbers_without_metadata_bounds_are_sampled_across_their_splits(small):
-    raw = metadata_dict()
-    (income,) = [spec for spec in raw["applicant_features"] if spec["name"] == "annual_income"]
-    income["min"] = income["max"] = None
-    column = raw["feature_order"].index("annual_income")
-    splits = split_points(small.estimator)
-    thresholds = splits[splits[:, 0] == column, 1]
-    rows = validation_rows(ModelMetadata.from_dict(raw), None, splits)
-    assert rows[:, column].min() == thresholds.min() - 1 and rows[:, column].max() == thresholds.max() + 1

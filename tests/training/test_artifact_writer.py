@@ -48,3 +48,14 @@ def test_the_three_files_are_written_and_load_as_a_servable_artefact(tmp_path):
 def test_an_estimator_that_disagrees_with_the_metadata_is_never_shipped_silently(tmp_path):
     with pytest.raises(TrainingError, match="^the written artefact does not load: model.joblib expects 5 features"):
         write_artifact(tmp_path / "model", estimator(5), METADATA, BUNDLED_CARDS.read_bytes())
+
+
+def test_an_estimator_fitted_on_a_frame_in_another_column_order_is_never_shipped(tmp_path):
+    import pandas as pd
+
+    names = list(reversed(METADATA.feature_order))
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.random((40, len(names))), columns=names)
+    fitted = GradientBoostingClassifier(n_estimators=3).fit(frame, (frame[names[0]] > 0.5).astype(int))
+    with pytest.raises(TrainingError, match="^the written artefact does not load: model.joblib was fitted on columns"):
+        write_artifact(tmp_path / "model", fitted, METADATA, BUNDLED_CARDS.read_bytes())
