@@ -1,35 +1,42 @@
-"""The dependency audit (tests/security/audit.py): pip-audit over requirements.txt with a documented allowlist.
+"""The dependency audit (tests/security/audit.py): pip-audit over every pinned requirements file with a documented
+allowlist, offline against the shared advisory snapshot and online against a live database.
 
 Where the vulnerability database cannot be reached, the audit must say so rather than pass: pip-audit alone prints
 "No known vulnerabilities found" and exits 0 for packages it never checked.
 
 That the audit finds vulnerabilities and honours the allowlist is proven by running the real pip-audit against a
 loopback OSV query API (tests/security/osv_server.py) holding real PyPA advisories, with every other network
-address unreachable (the `offline` fixture).
+address unreachable (the `offline` fixture): a few chosen records (tests/security/advisories/), then the whole
+offline snapshot (../shared/advisories) for the project's own pins.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from tests.security.audit import (
     ALLOWLIST,
     CLEAN,
     NOT_AUDITED,
+    REQUIREMENT_FILES,
     REQUIREMENTS,
+    SHARED_SNAPSHOT,
+    SUPPLEMENT,
     VULNERABLE,
     AuditError,
+    audit_offline,
+    load_snapshot,
     main,
     parse_report,
     read_allowlist,
     run_pip_audit,
 )
+from tests.security.audit import pinned as read_pins
 from tests.security.osv_server import OsvServer, load_advisories
 
 # pip-audit's JSON report (its documented --format json shape): one vulnerable pin, one clean, one unchecked.
@@ -88,11 +95,11 @@ def test_output_that_is_not_a_report_is_an_error():
 
 
 def test_the_pinned_requirements_have_no_known_vulnerabilities_beyond_the_allowlist():
-    """The real audit. Needs PyPI's JSON API; where it is unreachable this test is reported as XFAIL with the
+    """The live audit. Needs PyPI's JSON API; where it is unreachable this test is reported as XFAIL with the
     reason (run `python -m tests.security.audit` on a machine that reaches it) — never as a pass."""
     assert importlib.util.find_spec("pip_audit"), "pip-audit is missing: install requirements-dev.txt"
     try:
-        result = run_pip_audit(ignored=read_allowlist(ALLOWLIST))
+        result = run_pip_audit(REQUIREMENT_FILES, ignored=read_allowlist(ALLOWLIST))
     except AuditError as error:
         pytest.xfail(f"NOT AUDITED: {error}")
     if result.status == NOT_AUDITED:
@@ -109,10 +116,7 @@ def pinned(path: Path, *pins: str) -> Path:
 
 
 def pins_of(requirements: Path) -> set[tuple[str, str]]:
-    """(canonical name, version) of every `name==version` line."""
-    lines = (line.split("#")[0].strip() for line in requirements.read_text().splitlines())
-    pins = [Requirement(line) for line in lines if line]
-    return {(canonicalize_name(pin.name), next(iter(pin.specifier)).version) for pin in pins}
+    return set(read_pins(requirements).items())
 
 
 @pytest.mark.usefixtures("offline")
@@ -181,10 +185,10 @@ def test_a_database_that_fails_or_cannot_be_reached_is_never_a_pass(tmp_path, re
 def test_the_command_exits_by_audit_status(osv, tmp_path, refused_url, capsys):
     vulnerable = pinned(tmp_path / "vulnerable.txt", "requests==2.19.0")
     clean = pinned(tmp_path / "clean.txt", "requests==2.20.0")
-    assert main(["--requirement", str(vulnerable), "--osv-url", osv.url]) == VULNERABLE
+    assert main(["--online", "--requirement", str(vulnerable), "--osv-url", osv.url]) == VULNERABLE
     assert "PYSEC-2018-28" in capsys.readouterr().err
-    assert main(["--requirement", str(clean), "--osv-url", osv.url]) == CLEAN
-    assert main(["--requirement", str(clean), "--osv-url", f"{refused_url}/v1/query"]) == NOT_AUDITED
+    assert main(["--online", "--requirement", str(clean), "--osv-url", osv.url]) == CLEAN
+    assert main(["--online", "--requirement", str(clean), "--osv-url", f"{refused_url}/v1/query"]) == NOT_AUDITED
     assert capsys.readouterr().err.startswith("NOT AUDITED")
 
 
@@ -197,3 +201,97 @@ def test_every_pin_of_requirements_txt_is_audited_end_to_end(osv):
     assert result.status == CLEAN, result.summary()
     assert len(result.audited) == len(pins)
     assert set(osv.queries) == pins
+
+
+# --- the project's pins against the offline snapshot (../shared/advisories + tests/security/advisory-supplement) ---
+
+
+def test_pins_are_read_through_includes_and_an_unpinned_requirement_is_refused(tmp_path):
+    pinned_file = pinned(tmp_path / "base.txt", "Typing_Extensions==4.16.0", "moto[s3,server]==5.2.5  # why")
+    dev = tmp_path / "dev.txt"
+    dev.write_text("-r base.txt\npytest==9.2.0\n")
+    assert read_pins(dev) == {"typing-extensions": "4.16.0", "moto": "5.2.5", "pytest": "9.2.0"}
+    assert pins_of(pinned_file) == {("typing-extensions", "4.16.0"), ("moto", "5.2.5")}
+    for loose in ("shap>=0.50", "shap", "shap==0.*"):
+        with pytest.raises(ValueError, match="is not pinned"):
+            read_pins(pinned(tmp_path / "loose.txt", loose))
+
+
+@pytest.fixture(scope="module")
+def snapshot():
+    return load_snapshot()
+
+
+def copy_requirements(directory: Path, **replaced: str) -> list[Path]:
+    """requirements.txt and requirements-dev.txt copied to `directory`, with pins replaced (name="version") or
+    added to the dev file (a name not pinned yet)."""
+    copies = []
+    for original in REQUIREMENT_FILES:
+        copy = directory / original.name
+        shutil.copy(original, copy)
+        copies.append(copy)
+    for name, version in replaced.items():
+        for copy in copies:
+            if name in read_pins(copy) and copy.read_text().count(f"\n{name}==") == 1:
+                copy.write_text(copy.read_text().replace(f"\n{name}==", f"\n{name}=={version}  # was "))
+                break
+        else:
+            copies[-1].write_text(copies[-1].read_text() + f"{name}=={version}\n")
+    return copies
+
+
+def test_the_snapshot_is_dated_and_its_provenance_called_unverified(snapshot):
+    assert snapshot.date == "2026-07-23"
+    assert snapshot.commit == json.loads((SHARED_SNAPSHOT / "manifest.json").read_text())["commit"]
+    assert "2026-07-23" in snapshot.describe() and "not independently verified" in snapshot.describe()
+    assert len(snapshot.advisories) >= 154
+
+
+@pytest.mark.usefixtures("offline")
+def test_every_pin_of_both_files_is_clean_at_the_snapshot_date(snapshot, capsys):
+    """The offline audit `make test` runs. A pin added without snapshot data fails here as NOT AUDITED: run
+    scripts/advisory_supplement.py (docs/security.md)."""
+    pins = read_pins(REQUIREMENT_FILES[0]) | read_pins(REQUIREMENT_FILES[1])
+    result = audit_offline(snapshot, REQUIREMENT_FILES, read_allowlist(ALLOWLIST))
+    assert result.status == CLEAN, result.summary()
+    assert set(result.audited) == set(pins)
+    assert main([]) == CLEAN
+    out = capsys.readouterr().out
+    assert "snapshot of 2026-07-23" in out and "not independently verified" in out
+    assert f"{len(pins)} pins audited" in out
+
+
+@pytest.mark.usefixtures("offline")
+@pytest.mark.parametrize(
+    ("planted", "finding"),
+    [
+        ({"setuptools": "80.9.0"}, ("setuptools", "80.9.0", "PYSEC-2026-3447", ("83.0.0",))),  # requirements.txt
+        ({"requests": "2.19.0"}, ("requests", "2.19.0", "PYSEC-2018-28", ("2.20.0",))),  # requirements-dev.txt
+    ],
+)
+def test_a_planted_vulnerable_pin_fails_the_offline_audit(snapshot, tmp_path, planted, finding):
+    result = audit_offline(snapshot, copy_requirements(tmp_path, **planted), read_allowlist(ALLOWLIST))
+    assert result.status == VULNERABLE
+    assert finding in [(f.package, f.version, f.vulnerability, f.fix_versions) for f in result.findings]
+    assert {f.package for f in result.findings} == set(planted), "only the planted pin is vulnerable"
+    files = [str(path) for path in copy_requirements(tmp_path, **planted)]
+    assert main(["--requirement", files[0], "--requirement", files[1]]) == VULNERABLE
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_pin_the_snapshot_does_not_cover_is_not_audited(snapshot, tmp_path):
+    result = audit_offline(snapshot, copy_requirements(tmp_path, **{"not-in-any-snapshot": "1.0"}))
+    assert result.status == NOT_AUDITED
+    assert list(result.skipped) == ["not-in-any-snapshot"]
+    assert "advisory_supplement.py" in result.summary()
+
+
+def test_a_supplement_cut_from_another_commit_is_refused(tmp_path):
+    supplement = tmp_path / "supplement"
+    supplement.mkdir()
+    manifest = json.loads((SUPPLEMENT / "manifest.json").read_text())
+    (supplement / "manifest.json").write_text(json.dumps({**manifest, "commit": "0" * 40}))
+    with pytest.raises(AuditError, match="another commit"):
+        load_snapshot(SHARED_SNAPSHOT, supplement)
+    with pytest.raises(AuditError, match="no advisory snapshot"):
+        load_snapshot(tmp_path / "absent")
