@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO_MODEL := build/demo-model
 PORT ?= 8080
 
-.PHONY: setup serve test test-python test-container container-tools bench-tools lint demo-model plugins bench audit soak clean
+.PHONY: setup serve test test-python test-busy test-container container-tools bench-tools lint demo-model plugins bench audit soak clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -49,6 +49,11 @@ soak: setup demo-model
 test-python: setup demo-model bench-tools
 	@echo "== unit and integration tests (real MMS, real SeaweedFS S3, moto for AWS APIs) =="
 	$(VENV)/bin/pytest -m "not container"
+
+# The same suite on a shared CI machine: 2 CPU-bound processes load both cores for the whole run (stopped by pid after).
+test-busy: setup demo-model bench-tools
+	@echo "== unit and integration tests while another CPU-bound job keeps every core busy =="
+	$(PY) -m tests.support.busy_machine --processes 2 -- $(VENV)/bin/pytest -m "not container" $(PYTEST_ARGS)
 
 test-container: container-tools demo-model
 	@echo "== container smoke test: podman build + run of the Dockerfile =="

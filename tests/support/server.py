@@ -7,6 +7,7 @@ exclusive host-wide lock for its whole life; other test processes on the machine
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import os
 import random
@@ -26,6 +27,18 @@ REPO = Path(__file__).resolve().parents[2]
 LOCK_FILE = Path("/tmp/approval-odds-mms.lock")
 PORT_RANGE = (20000, 32700)  # MMS refuses ports >= 32767; the OS hands out ephemeral ports above 32768
 BACKEND_MARK = "model_service_worker.py"
+PR_SET_PDEATHSIG = 1
+# Hang guards, not performance limits: MMS starts in ~10 s on a quiet machine and several times that while another
+# job keeps both cores busy; the launcher stops within its own bounds (drain <= 25 s, then Java's grace).
+START_LIMIT_SECONDS = 300.0
+STOP_LIMIT_SECONDS = 120.0
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only calls it between fork and exec
+
+
+def _terminate_with_parent() -> None:
+    """In the server's process before exec: SIGTERM it when the test process dies, even by SIGKILL or a CI timeout,
+    so no MMS outlives its test and blocks the host (MMS allows one per host)."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def free_port() -> int:
@@ -84,7 +97,7 @@ class Server:
     def command(self) -> list[str]:
         return [sys.executable, str(REPO / "entrypoint.py"), "serve"]
 
-    def start(self, timeout: float = 90.0, wait: bool = True) -> Server:
+    def start(self, timeout: float = START_LIMIT_SECONDS, wait: bool = True) -> Server:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -93,12 +106,13 @@ class Server:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=_terminate_with_parent,  # one prctl call, resolved before the fork
             )
         if wait:
             self.wait_ready(timeout)
         return self
 
-    def wait_ready(self, timeout: float = 90.0) -> None:
+    def wait_ready(self, timeout: float = START_LIMIT_SECONDS) -> None:
         """Until /ping is healthy and every worker has loaded its model (MMS says READY before that)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -111,7 +125,7 @@ class Server:
             if healthy and self.loaded_workers() >= int(self.env["SAGEMAKER_MODEL_SERVER_WORKERS"]):
                 return
             time.sleep(0.1)
-        raise TimeoutError(f"server not ready in {timeout} s:\n{self.log_text()[-4000:]}")
+        raise TimeoutError(f"server not ready in {timeout:g} s (a hang guard):\n{self.log_text()[-4000:]}")
 
     def loaded_workers(self) -> int:
         """Workers that finished loading the model since start (MMS's worker logs one line for each)."""
@@ -154,7 +168,7 @@ class Server:
                 continue
         return pids
 
-    def terminate(self, timeout: float = 40.0) -> int:
+    def terminate(self, timeout: float = STOP_LIMIT_SECONDS) -> int:
         """SIGTERM the launcher and wait for it; returns its exit code."""
         assert self.process is not None
         if self.process.poll() is None:
@@ -171,4 +185,4 @@ class Server:
             with contextlib.suppress(psutil.Error):
                 process.kill()
         if self.process is not None:
-            self.process.wait(10)
+            self.process.wait(STOP_LIMIT_SECONDS)
