@@ -1,12 +1,17 @@
-"""Approval odds from the estimator: the fastest engine that is proven equal to scikit-learn, else sklearn.
+"""Approval odds from the estimator: the fastest engine proven bit-identical to scikit-learn, else sklearn itself.
 
-Engines, measured on the demo model (300 trees of depth 3) for one applicant x 39 cards / 50 applicants:
-- pair-trees (handler/pair_trees.py): the cards' half of every tree evaluated once per catalogue; ~22 µs / 0.55 ms.
-- onnxruntime (handler/tree_onnx.py): a double-precision TreeEnsemble, ~52 µs, but ~1.3 µs a row against
-  sklearn's ~0.7 µs, so it only serves calls up to `max_rows` rows and larger calls go to sklearn.
-- sklearn predict_proba: ~210 µs (mostly input validation) / 1.6 ms.
-Each compiled form is built once per worker and checked against sklearn's predict_proba on a synthetic
-validation set; any failure to import, build or match falls back to the next engine, logged once.
+Engines (figures per model shape in docs/performance.md):
+- pair-trees (handler/pair_trees.py): the cards' half of every tree evaluated once per catalogue. With trees of up
+  to 8 leaves (depth 3) a per-catalogue table makes it the fastest at every call size; with deeper trees each pair
+  costs more than sklearn's traversal, so it takes calls of up to DEEP_MAX_APPLICANTS applicants (the real-time
+  ones, ~10x faster than sklearn) and sklearn the larger ones.
+- onnxruntime (handler/tree_onnx.py): a double-precision TreeEnsemble, for calls up to `max_rows` rows (sklearn
+  above); the fallback for trees pair-trees cannot hold (more than 64 leaves).
+- sklearn predict_proba.
+Each compiled form is built once per worker and must give exactly sklearn's predict_proba (np.array_equal) on a
+synthetic validation set whose size is bounded by CHECK_BUDGET, so a check takes seconds whatever the model's
+size; any failure to import, build or match falls back to the next engine, logged once. A verdict already reached
+on this host for the same artefact and code (handler/verdicts.py) is reused instead of checking again.
 """
 
 from __future__ import annotations
@@ -25,10 +30,17 @@ from handler.metadata import ModelMetadata
 from handler.pair_trees import PairTreePredictor
 
 MAX_ROWS = 256  # the measured onnxruntime/sklearn crossover for the demo model is ~310 rows
-TOLERANCE = 1e-6  # max abs difference in probability allowed against sklearn
+# Trees deeper than 3: pair-trees beats sklearn ~10x for one applicant and loses from ~10-50 applicants x 39 cards
+# (measured, docs/performance.md).
+DEEP_MAX_APPLICANTS = 8
+# Rows x split nodes each engine scores in the load-time check: ~1-2 s for any model the trainer allows (5,000
+# trees of depth 3 or 200 of depth 6; docs/performance.md). Small models are checked on every row below.
+CHECK_BUDGET = 1 << 27
+MIN_CHECK_ROWS = 512
 APPLICANT_SAMPLES = 64  # random applicants paired with every catalogue card
 RANDOM_ROWS = 2048  # rows with random card features too
 SINGLE_ROW_CHECKS = 8  # onnxruntime has a separate code path for one row
+PROBES = 5  # values per split threshold: at it, and one float64 and one float32 step either side
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +137,37 @@ class OnnxPredictor:
         return expit(self.session.run([tree_onnx.OUTPUT], {tree_onnx.INPUT: rows})[0][:, 0])
 
 
+@dataclass(frozen=True)
+class SizeRouted:
+    """Calls of up to `max_applicants` applicants (rows, for approval_odds) go to `small`, larger ones to `large`."""
+
+    small: Predictor
+    large: Predictor
+    max_applicants: int
+
+    @property
+    def kind(self) -> str:
+        return self.small.kind
+
+    def approval_odds(self, pairs: np.ndarray) -> np.ndarray:
+        return self._for(len(pairs)).approval_odds(pairs)
+
+    def grid_odds(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return self._for(len(applicants)).grid_odds(applicants, cards, rows)
+
+    def _for(self, applicants: int) -> Predictor:
+        return self.small if applicants <= self.max_applicants else self.large
+
+
 Compiler = Callable[[Any], bytes]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a load-time check concluded: the engine that serves, and how much was checked."""
+
+    engine: str
+    rows_checked: int  # 0: reused from an earlier check of the same artefact on this host
 
 
 def load_predictor(
@@ -136,9 +178,27 @@ def load_predictor(
     engine: str = ENGINES[0],
     max_rows: int = MAX_ROWS,
     compile_model: Compiler = tree_onnx.raw_score_onnx,
+    verified: str | None = None,
 ) -> Predictor:
-    """The first of `engine` and the engines after it (ENGINES) that builds and matches sklearn within
-    TOLERANCE; `cards` (a catalogue's card feature matrix) makes the validation set realistic."""
+    """The first of `engine` and the engines after it (ENGINES) that builds and gives exactly sklearn's odds;
+    `cards` (a catalogue's card feature matrix) makes the validation set realistic. `verified` names the engine an
+    earlier check of this very artefact chose (handler/verdicts.py): it is built without checking again."""
+    return choose_engine(
+        estimator, metadata, cards, engine=engine, max_rows=max_rows, compile_model=compile_model, verified=verified
+    )[0]
+
+
+def choose_engine(
+    estimator: Any,
+    metadata: ModelMetadata,
+    cards: np.ndarray | None = None,
+    *,
+    engine: str = ENGINES[0],
+    max_rows: int = MAX_ROWS,
+    compile_model: Compiler = tree_onnx.raw_score_onnx,
+    verified: str | None = None,
+) -> tuple[Predictor, Verdict]:
+    """load_predictor, with the verdict to keep for the next process loading the same artefact."""
     if engine not in ENGINES:
         raise ValueError(f"unknown prediction engine {engine!r}")
     if max_rows < 1:
@@ -146,45 +206,63 @@ def load_predictor(
     layout = PairLayout.of(metadata)
     baseline = RowPredictor(SklearnPredictor.of(estimator), layout)
     builders: dict[str, Callable[[], Predictor]] = {
-        "pair-trees": lambda: PairTreePredictor.build(estimator, layout.applicant_columns, layout.card_columns),
+        "pair-trees": lambda: _pair_trees_for_shape(
+            PairTreePredictor.build(estimator, layout.applicant_columns, layout.card_columns), baseline
+        ),
         "onnxruntime": lambda: RowPredictor(
             OnnxPredictor(onnx_session(compile_model(estimator)), baseline.engine, max_rows), layout
         ),
     }
-    for name in ENGINES[ENGINES.index(engine) : -1]:
+    candidates = ENGINES[ENGINES.index(engine) : -1]
+    if verified == "sklearn" or verified in candidates:
+        try:
+            predictor = builders[verified]() if verified != "sklearn" else baseline
+            log.info("approval odds: %s, as checked earlier on this host", _describe(predictor))
+            return predictor, Verdict(verified, 0)
+        except Exception as exc:  # the environment changed under the verdict: check afresh
+            log.warning("approval odds: %s no longer builds (%s: %s)", verified, type(exc).__name__, _first_line(exc))
+    for name in candidates:
         started = time.perf_counter()
         try:
             predictor = builders[name]()
             rows = validation_rows(metadata, cards, tree_onnx.split_points(estimator))
-            difference = _max_difference(predictor, baseline, rows, cards, max_rows)
+            wrong, difference = _mismatches(predictor, baseline, rows, cards, max_rows)
         except Exception as exc:  # ImportError, UnsupportedModel, onnxruntime's own errors: try the next engine
             log.warning("approval odds: %s is unavailable (%s: %s)", name, type(exc).__name__, _first_line(exc))
             continue
-        if not difference <= TOLERANCE:  # also catches NaN
+        if wrong:
             log.warning(
-                "approval odds: %s differs from sklearn by %.3g > %g on %d validation rows",
+                "approval odds: %s differs from sklearn on %d of %d validation rows (by up to %.3g)",
                 name,
-                difference,
-                TOLERANCE,
+                wrong,
                 len(rows),
+                difference,
             )
             continue
         log.info(
-            "approval odds: %s; parity with sklearn %.3g on %d rows; built in %.2f s",
+            "approval odds: %s; bit-identical to sklearn on %d rows; built and checked in %.2f s",
             _describe(predictor),
-            difference,
             len(rows),
             time.perf_counter() - started,
         )
-        return predictor
+        return predictor, Verdict(name, len(rows))
     if engine != "sklearn":
         log.warning("approval odds: using sklearn predict_proba, the compiled engines being unusable")
-    return baseline
+    return baseline, Verdict("sklearn", 0)
+
+
+def _pair_trees_for_shape(predictor: PairTreePredictor, baseline: RowPredictor) -> Predictor:
+    """pair-trees for every call when its per-catalogue table holds the trees, else only for small calls."""
+    if predictor.by_mask:
+        return predictor
+    return SizeRouted(predictor, baseline, DEEP_MAX_APPLICANTS)
 
 
 def _describe(predictor: Predictor) -> str:
     if isinstance(predictor, RowPredictor) and isinstance(predictor.engine, OnnxPredictor):
         return f"onnxruntime for calls up to {predictor.engine.max_rows} rows, sklearn above"
+    if isinstance(predictor, SizeRouted):
+        return f"{predictor.small.kind} for calls up to {predictor.max_applicants} applicants, sklearn above"
     return predictor.kind
 
 
@@ -204,30 +282,52 @@ def _first_line(exc: Exception) -> str:
     return next(iter(str(exc).splitlines()), "")
 
 
-def _max_difference(
+def _mismatches(
     predictor: Predictor, baseline: RowPredictor, rows: np.ndarray, cards: np.ndarray | None, chunk: int
-) -> float:
-    """Largest |predictor - sklearn| over rows scored the ways serving scores them: single rows, `chunk`-row
-    calls, and applicants crossed with every card of the catalogue."""
+) -> tuple[int, float]:
+    """(rows whose odds differ from sklearn's in any bit, the largest difference) over rows scored the ways serving
+    scores them: single rows, `chunk`-row calls, and applicants crossed with every card of the catalogue."""
+    if isinstance(predictor, SizeRouted):  # its large calls go to sklearn itself: check its own engine on every row
+        predictor = predictor.small
     singles = rows[:SINGLE_ROW_CHECKS]
     got = [predictor.approval_odds(row[np.newaxis]) for row in singles]
     got += [predictor.approval_odds(rows[i : i + chunk]) for i in range(0, len(rows), chunk)]
     expected = [baseline.approval_odds(np.concatenate([singles, rows]))]
     if cards is not None and len(cards):
-        applicants = rows[:APPLICANT_SAMPLES][:, baseline.layout.applicant_columns]
+        applicants = rows[: _grid_applicants(len(rows), len(cards))][:, baseline.layout.applicant_columns]
         every_card = np.arange(len(cards))
         got.append(predictor.grid_odds(applicants, cards, every_card).reshape(-1))
+        for one in applicants[:SINGLE_ROW_CHECKS]:  # the real-time call: one applicant
+            got.append(predictor.grid_odds(one[np.newaxis], cards, every_card).reshape(-1))
         expected.append(baseline.grid_odds(applicants, cards, every_card).reshape(-1))
-    return float(np.max(np.abs(np.concatenate(got) - np.concatenate(expected))))
+        expected.append(expected[-1][: SINGLE_ROW_CHECKS * len(cards)])
+    served, reference = np.concatenate(got), np.concatenate(expected)
+    wrong = served != reference
+    wrong |= np.isnan(served) | np.isnan(reference)
+    return int(np.count_nonzero(wrong)), float(np.max(np.abs(served - reference), initial=0.0))
+
+
+def check_limit(splits: np.ndarray) -> int:
+    """Validation rows for a model with these split nodes: CHECK_BUDGET rows x splits, at least MIN_CHECK_ROWS."""
+    return max(MIN_CHECK_ROWS, CHECK_BUDGET // max(1, len(splits)))
+
+
+def _grid_applicants(limit: int, n_cards: int) -> int:
+    """Applicants crossed with every card: APPLICANT_SAMPLES, fewer when the check's rows are limited."""
+    return max(1, min(APPLICANT_SAMPLES, limit // (4 * max(1, n_cards))))
 
 
 def validation_rows(metadata: ModelMetadata, cards: np.ndarray | None, splits: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Synthetic rows (feature_order columns) covering the model's input space, with no real applicant in them.
+    """Synthetic rows (feature_order columns) covering the model's input space, with no real applicant in them:
+    check_limit(splits) rows, or fewer for a small model (all of them then), so a large model's check stays bounded;
+    only the rows every model gets (each feature at its bounds, alone and with every card) can exceed it.
 
-    Random applicants within the metadata bounds paired with every card; every feature at its bounds; and
-    each split threshold probed at, and one float32/float64 step either side of, its value.
+    Every feature at its bounds; random applicants within the metadata bounds paired with every card; each split
+    threshold probed at, and one float32/float64 step either side of, its value (one threshold of every feature per
+    row); random rows. When the limit is reached the probes and random rows are a deterministic sample.
     """
     rng = np.random.default_rng(seed)
+    limit = check_limit(splits)
     low, high, boolean = _bounds(metadata)
     shape = (RANDOM_ROWS, len(low))
     sampled = np.where(boolean, rng.integers(0, 2, shape), rng.uniform(low, high, shape))
@@ -235,13 +335,18 @@ def validation_rows(metadata: ModelMetadata, cards: np.ndarray | None, splits: n
     at_bounds[0], at_bounds[1] = low, high
     for column in range(len(low)):
         at_bounds[2 + 2 * column, column], at_bounds[3 + 2 * column, column] = low[column], high[column]
-    parts = [sampled, at_bounds, _split_probes(sampled, splits)]
+    parts = [sampled[:APPLICANT_SAMPLES]]  # first: the applicants _mismatches crosses with every card
     if cards is not None and len(cards):
         card_columns = [metadata.feature_order.index(name) for name in metadata.card_feature_names]
-        applicants = np.concatenate([sampled[:APPLICANT_SAMPLES], at_bounds])
+        applicants = np.concatenate([sampled[: _grid_applicants(limit, len(cards))], at_bounds])
         paired = np.repeat(applicants, len(cards), axis=0)
         paired[:, card_columns] = np.tile(cards, (len(applicants), 1))
         parts.append(paired)
+    parts.append(at_bounds)
+    room = max(0, limit - sum(len(part) for part in parts))
+    probes, extra = _split_probes(sampled, splits), sampled[APPLICANT_SAMPLES:]
+    n_probes = min(len(probes), max(room - len(extra), room // 2))  # random rows get at most half a tight room
+    parts += [probes[np.sort(rng.permutation(len(probes))[:n_probes])], extra[: room - n_probes]]
     return np.concatenate(parts)
 
 
@@ -260,17 +365,28 @@ def _bounds(metadata: ModelMetadata) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def _split_probes(sampled: np.ndarray, splits: np.ndarray) -> np.ndarray:
-    """One row per split and probe value, other features from the sampled rows: where float32 rounding decides."""
-    features = splits[:, 0].astype(np.intp)
-    threshold = splits[:, 1]
+    """Rows of split-threshold probes, other features from the sampled rows: where float32 rounding decides. Each
+    row probes one distinct threshold of every feature at once, so there are PROBES x (most thresholds of one
+    feature) rows rather than one per split."""
+    unique = np.unique(splits, axis=0)
+    features = unique[:, 0].astype(np.intp)
+    threshold = unique[:, 1]
     single = threshold.astype(np.float32)
-    values = [
-        threshold,
-        np.nextafter(threshold, np.inf),
-        np.nextafter(threshold, -np.inf),
-        np.nextafter(single, np.float32(np.inf)).astype(np.float64),
-        np.nextafter(single, np.float32(-np.inf)).astype(np.float64),
-    ]
-    probes = sampled[np.arange(len(values) * len(splits)) % len(sampled)]
-    probes[np.arange(len(probes)), np.tile(features, len(values))] = np.concatenate(values)
+    values = np.concatenate(
+        [
+            threshold,
+            np.nextafter(threshold, np.inf),
+            np.nextafter(threshold, -np.inf),
+            np.nextafter(single, np.float32(np.inf)).astype(np.float64),
+            np.nextafter(single, np.float32(-np.inf)).astype(np.float64),
+        ]
+    )
+    features = np.tile(features, PROBES)
+    order = np.argsort(features, kind="stable")
+    features, values = features[order], values[order]
+    # The k-th probe of each feature goes to row k.
+    rank = np.arange(len(features)) - np.searchsorted(features, features)
+    n_rows = int(rank.max()) + 1 if len(rank) else 0
+    probes = sampled[np.arange(n_rows) % len(sampled)]
+    probes[rank, features] = values
     return probes

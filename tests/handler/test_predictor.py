@@ -6,13 +6,17 @@ import sys
 import numpy as np
 import pytest
 
+from handler import predictor as predictor_module
 from handler.artifact import load_artifact
 from handler.pair_trees import MAX_LEAVES, PairTreePredictor
 from handler.predictor import (
+    DEEP_MAX_APPLICANTS,
     MAX_ROWS,
-    TOLERANCE,
     OnnxPredictor,
+    RowPredictor,
+    SizeRouted,
     SklearnPredictor,
+    check_limit,
     load_predictor,
     onnx_session,
     validation_rows,
@@ -75,12 +79,12 @@ def test_each_compiled_engine_serves_and_equals_sklearn(engine, model, request, 
         odds = predictor.approval_odds(pairs)
         assert odds.dtype == np.float64 and odds.shape == (len(pairs),)
         expected = artifact.estimator.predict_proba(pairs)[:, 1]
-        assert np.max(np.abs(odds - expected)) <= TOLERANCE
+        assert np.array_equal(odds, expected)  # bit for bit
         applicants, cards, rows = grid(artifact, n_applicants)
         assert np.array_equal(applicants, pairs[:: len(rows), artifact.applicant_columns])
         by_pair = predictor.grid_odds(applicants, cards, rows)
         assert by_pair.shape == (n_applicants, len(rows))
-        assert np.max(np.abs(by_pair.reshape(-1) - expected)) <= TOLERANCE
+        assert np.array_equal(by_pair.reshape(-1), expected)
 
 
 def test_pair_trees_is_the_default_engine(small):
@@ -96,7 +100,7 @@ def test_rows_one_step_off_a_split_match_sklearn_which_compares_float32(small, e
         rows[np.arange(len(splits)), splits[:, 0].astype(int)] = np.nextafter(splits[:, 1], nudge)
         for chunk in np.array_split(rows, len(rows) // MAX_ROWS + 1):
             odds = predictor.approval_odds(chunk)
-            assert np.max(np.abs(odds - small.estimator.predict_proba(chunk)[:, 1])) <= TOLERANCE
+            assert np.array_equal(odds, small.estimator.predict_proba(chunk)[:, 1])
 
 
 def test_calls_above_max_rows_go_to_sklearn(small, other_estimator):
@@ -128,7 +132,7 @@ def test_unknown_engines_and_a_zero_row_limit_are_programming_errors(small):
     ("compiled", "reason"),
     [
         pytest.param(lambda small, other: raw_score_onnx(small)[:-40], "INVALID_PROTOBUF", id="truncated model"),
-        pytest.param(lambda small, other: raw_score_onnx(other), "differs from sklearn by", id="fails parity"),
+        pytest.param(lambda small, other: raw_score_onnx(other), "differs from sklearn on", id="fails parity"),
     ],
 )
 def test_a_broken_compiled_form_falls_back_to_sklearn_logged(compiled, reason, small, other_estimator, caplog):
@@ -147,7 +151,7 @@ def test_pair_trees_failing_parity_hands_over_to_onnxruntime(small, other_estima
     predictor = load(small)
     assert predictor.kind == "onnxruntime"
     (warning,) = fallback_warnings(caplog)
-    assert warning.getMessage().startswith("approval odds: pair-trees differs from sklearn by")
+    assert warning.getMessage().startswith("approval odds: pair-trees differs from sklearn on")
 
 
 def test_trees_too_large_for_pair_trees_are_served_by_onnxruntime(small, caplog):
@@ -211,3 +215,59 @@ def test_validation_rows_cover_cards_bounds_and_splits(small):
     for feature, threshold in splits:
         assert np.any(rows[:, int(feature)] == threshold)
     assert np.array_equal(rows, validation_rows(metadata, cards, splits))  # deterministic: same check every load
+
+
+def test_an_engine_off_by_the_last_bits_is_not_chosen(small, caplog):
+    import copy
+
+    nudged = copy.deepcopy(small.estimator)
+    nudged.learning_rate = np.nextafter(nudged.learning_rate, 1.0)  # odds off by ~1e-17: far inside any tolerance
+    predictor = load(small, engine="onnxruntime", compile_model=lambda _: raw_score_onnx(nudged))
+    assert predictor.kind == "sklearn"
+    why, _ = fallback_warnings(caplog)
+    assert "onnxruntime differs from sklearn on" in why.getMessage()
+
+
+def deep_model(small, **options):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    pairs = serving_pairs(small, 40)
+    labels = (pairs[:, 2] + np.random.default_rng(0).normal(0, 30_000, len(pairs)) > 120_000).astype(int)
+    return GradientBoostingClassifier(random_state=0, **options).fit(pairs, labels)
+
+
+def test_deep_trees_go_to_pair_trees_for_small_calls_and_to_sklearn_for_large_ones(small, monkeypatch):
+    deep = deep_model(small, n_estimators=10, max_depth=5)
+    predictor = load_predictor(deep, small.metadata, small.bundled_catalog.features)
+    assert isinstance(predictor, SizeRouted) and predictor.kind == "pair-trees"
+    answered = []
+    for engine in (PairTreePredictor, RowPredictor):
+        real = engine.grid_odds
+        spy = lambda self, *args, real=real, kind=engine: answered.append(kind) or real(self, *args)  # noqa: E731
+        monkeypatch.setattr(engine, "grid_odds", spy)
+    applicants, cards, rows = grid(small, DEEP_MAX_APPLICANTS + 1)
+    for n in (1, DEEP_MAX_APPLICANTS, DEEP_MAX_APPLICANTS + 1):
+        odds = predictor.grid_odds(applicants[:n], cards, rows).reshape(-1)
+        assert np.array_equal(odds, deep.predict_proba(small.layout.pairs(applicants[:n], cards[rows]))[:, 1])
+    assert answered == [PairTreePredictor, PairTreePredictor, RowPredictor]
+
+
+def test_depth_3_trees_stay_with_pair_trees_at_every_size(small):
+    assert isinstance(load(small), PairTreePredictor)
+
+
+def test_the_check_scores_a_bounded_number_of_rows_however_many_trees(small, monkeypatch):
+    monkeypatch.setattr(predictor_module, "CHECK_BUDGET", 200_000)  # rows x split nodes
+    cards = small.bundled_catalog.features
+    scored = []
+    real = SklearnPredictor.approval_odds
+    monkeypatch.setattr(
+        SklearnPredictor, "approval_odds", lambda self, rows: scored.append(len(rows)) or real(self, rows)
+    )
+    large = deep_model(small, n_estimators=300, max_depth=3)
+    splits = split_points(large)
+    limit = check_limit(splits)
+    assert limit == predictor_module.MIN_CHECK_ROWS < len(splits)  # unbounded, 5 probe rows per split and more
+    assert len(validation_rows(small.metadata, cards, splits)) == limit
+    assert load_predictor(large, small.metadata, cards).kind == "pair-trees"
+    assert sum(scored) <= 2 * limit  # every validation row once, the grid's applicants x cards once more
