@@ -19,7 +19,8 @@ import sklearn
 from handler.catalog import Catalog, parse_catalog
 from handler.errors import ArtifactError, CatalogError
 from handler.metadata import ModelMetadata, read_metadata
-from handler.predictor import ENGINES, PairLayout, Predictor, load_predictor
+from handler.predictor import ENGINES, PairLayout, Predictor, Verdict, choose_engine
+from handler.verdicts import artefact_key, read_verdict, write_verdict
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "model_metadata.json"
@@ -37,6 +38,7 @@ class Artifact:
     card_columns: np.ndarray  # position of each card feature in the estimator's input
     positive_class: int  # column of predict_proba that means "approved"
     predictor: Predictor  # the estimator, compiled where that is faster and agrees with it
+    verdict: Verdict  # how the predictor's engine was chosen
 
     @property
     def layout(self) -> PairLayout:
@@ -48,11 +50,13 @@ class Artifact:
         return len(self.metadata.feature_order)
 
 
-def load_artifact(model_dir: Path, engine: str = ENGINES[0]) -> Artifact:
+def load_artifact(model_dir: Path, engine: str = ENGINES[0], verdicts: Path | None = None) -> Artifact:
     """Load model_dir or raise ArtifactError with one sentence naming the file and the problem.
 
     `engine` names the first prediction engine to try (handler/predictor.py: each is used only after a parity
-    check against scikit-learn, else the next is tried); "sklearn" always predicts with scikit-learn.
+    check against scikit-learn, else the next is tried); "sklearn" always predicts with scikit-learn. `verdicts`,
+    a directory shared by the processes of this host (the launcher and the MMS workers), keeps the check's verdict
+    for this artefact so that only the first process pays for it (handler/verdicts.py).
     """
     if not model_dir.is_dir():
         raise ArtifactError(f"model directory {model_dir} does not exist")
@@ -65,6 +69,13 @@ def load_artifact(model_dir: Path, engine: str = ENGINES[0]) -> Artifact:
     except CatalogError as exc:
         raise ArtifactError(f"bundled {CATALOG_FILE} does not fit model_metadata.json: {exc}") from None
     layout = PairLayout.of(metadata)
+    key = verified = None
+    if verdicts is not None:
+        key = artefact_key((model_dir / name for name in (MODEL_FILE, METADATA_FILE, CATALOG_FILE)), engine)
+        verified = read_verdict(verdicts, key)
+    predictor, verdict = choose_engine(estimator, metadata, catalog.features, engine=engine, verified=verified)
+    if verdicts is not None and key is not None and not verdict.reused:
+        write_verdict(verdicts, key, verdict.engine)
     return Artifact(
         estimator=estimator,
         metadata=metadata,
@@ -72,7 +83,8 @@ def load_artifact(model_dir: Path, engine: str = ENGINES[0]) -> Artifact:
         applicant_columns=layout.applicant_columns,
         card_columns=layout.card_columns,
         positive_class=int(np.flatnonzero(estimator.classes_ == 1)[0]),
-        predictor=load_predictor(estimator, metadata, catalog.features, engine=engine),
+        predictor=predictor,
+        verdict=verdict,
     )
 
 

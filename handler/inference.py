@@ -31,7 +31,7 @@ class Model:
 
 def model_fn(model_dir: str) -> Model:
     settings = config.load()
-    artifact = load_artifact(Path(model_dir), settings.prediction_engine)
+    artifact = load_artifact(Path(model_dir), settings.prediction_engine, verdicts=settings.control_dir)
     catalogs = CatalogStore(artifact.bundled_catalog)
     refresher = start_refresher(settings, artifact.metadata, catalogs, artifact.bundled_catalog)
     return Model(artifact, catalogs, refresher, settings)

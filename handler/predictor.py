@@ -167,7 +167,8 @@ class Verdict:
     """What a load-time check concluded: the engine that serves, and how much was checked."""
 
     engine: str
-    rows_checked: int  # 0: reused from an earlier check of the same artefact on this host
+    rows_checked: int  # validation rows each candidate engine had to match on
+    reused: bool = False  # taken from an earlier check of the same artefact on this host: nothing checked
 
 
 def load_predictor(
@@ -218,7 +219,7 @@ def choose_engine(
         try:
             predictor = builders[verified]() if verified != "sklearn" else baseline
             log.info("approval odds: %s, as checked earlier on this host", _describe(predictor))
-            return predictor, Verdict(verified, 0)
+            return predictor, Verdict(verified, 0, reused=True)
         except Exception as exc:  # the environment changed under the verdict: check afresh
             log.warning("approval odds: %s no longer builds (%s: %s)", verified, type(exc).__name__, _first_line(exc))
     for name in candidates:

@@ -27,7 +27,8 @@ def serve(settings: config.Settings) -> int:
     logs.configure(settings.log_level)
     plugins.warn_if_unbuilt()
     try:
-        artifact = load_artifact(settings.model_dir, settings.prediction_engine)
+        # The check runs here, once per host; the workers find its verdict in control_dir (handler/verdicts.py).
+        artifact = load_artifact(settings.model_dir, settings.prediction_engine, verdicts=settings.control_dir)
         _check_startup(settings, artifact)
     except (ArtifactError, OSError) as error:
         # One line, before MMS exists: never a healthy /ping in front of a broken model.

@@ -10,9 +10,11 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LinearRegression
 
+from handler import predictor as predictor_module
 from handler.artifact import load_artifact
 from handler.errors import ArtifactError
-from tests.support.artifacts import CARD_FEATURES, metadata_dict, write_artifact
+from handler.verdicts import VERDICT_FILE
+from tests.support.artifacts import CARD_FEATURES, catalog_csv, metadata_dict, write_artifact
 
 
 @pytest.fixture
@@ -140,3 +142,39 @@ def test_a_number_feature_without_float32_bounds_is_refused(model_dir, bound):
     (model_dir / "model_metadata.json").write_text(json.dumps(raw))
     with pytest.raises(ArtifactError, match="'annual_income' needs a finite 'max' within float32's range"):
         load_artifact(model_dir)
+
+
+def test_a_verdict_reached_on_this_host_spares_the_next_process_the_check(model_dir, tmp_path, monkeypatch):
+    verdicts = tmp_path / "control"
+    first = load_artifact(model_dir, verdicts=verdicts)
+    assert first.verdict.engine == "pair-trees" and first.verdict.rows_checked > 0 and not first.verdict.reused
+    checked = []
+    real = predictor_module.validation_rows
+    monkeypatch.setattr(predictor_module, "validation_rows", lambda *args: checked.append(1) or real(*args))
+    again = load_artifact(model_dir, verdicts=verdicts)  # what each MMS worker does after the launcher
+    assert again.verdict.reused and again.verdict.rows_checked == 0 and not checked
+    assert again.predictor.kind == "pair-trees"
+    assert load_artifact(model_dir, "onnxruntime", verdicts=verdicts).verdict.rows_checked > 0  # another engine asked
+    assert checked
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda model, verdicts: (model / "card_variables.csv").write_bytes(catalog_csv(5)), id="artefact"),
+        pytest.param(lambda model, verdicts: (verdicts / VERDICT_FILE).write_text("{not json"), id="broken file"),
+        pytest.param(lambda model, verdicts: (verdicts / VERDICT_FILE).unlink(), id="no file"),
+    ],
+)
+def test_a_verdict_for_anything_else_is_not_trusted(model_dir, tmp_path, change):
+    verdicts = tmp_path / "control"
+    load_artifact(model_dir, verdicts=verdicts)
+    change(model_dir, verdicts)
+    artifact = load_artifact(model_dir, verdicts=verdicts)
+    assert not artifact.verdict.reused and artifact.verdict.rows_checked > 0
+
+
+def test_a_verdict_that_cannot_be_kept_only_costs_time(model_dir, tmp_path):
+    occupied = tmp_path / "file"
+    occupied.write_text("not a directory")
+    assert load_artifact(model_dir, verdicts=occupied).predictor.kind == "pair-trees"
