@@ -25,6 +25,8 @@ MEDIA_TYPES = ("application/json", "text/csv", "application/jsonlines")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 BATCH_STRATEGIES = ("MULTI_RECORD", "SINGLE_RECORD")
 PREDICTION_ENGINES = ("pair-trees", "onnxruntime", "sklearn")  # handler/predictor.py ENGINES
+# Properties every EMF line carries (handler/emf.py), so any of them can be chosen as a CloudWatch dimension.
+METRIC_DIMENSIONS = ("EndpointName", "VariantName", "ModelVersion", "Engine")
 # SageMaker refuses a transform job whose MaxConcurrentTransforms x MaxPayloadInMB exceeds this.
 MAX_TOTAL_PAYLOAD_MB = 100
 # SageMaker waits 600 s for a batch transform invocation (InvocationsTimeoutInSeconds); a 100 MB MultiRecord
@@ -70,6 +72,14 @@ class Settings:
     batch_strategy: str = "MULTI_RECORD"
     max_concurrent_transforms: int | None = None
     default_cards: tuple[str, ...] | None = None
+    # Metrics: EMF lines on stdout (off unless METRICS_EMF), snapshots for GET /metrics (always).
+    metrics_emf: bool = False
+    metrics_namespace: str = "ApprovalOdds"
+    metrics_dimensions: tuple[str, ...] = ("EndpointName", "VariantName")
+    metrics_interval_seconds: float = 60.0
+    metrics_snapshot_seconds: float = 5.0
+    endpoint_name: str = "local"
+    variant_name: str = "local"
 
     @property
     def max_payload_bytes(self) -> int:
@@ -148,6 +158,26 @@ def _card_list(raw: str) -> tuple[str, ...]:
     if not all(cards) or len(set(cards)) != len(cards):
         raise ValueError
     return cards
+
+
+def _dimension_list(raw: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in raw.split(","))
+    if not all(name in METRIC_DIMENSIONS for name in names) or len(set(names)) != len(names):
+        raise ValueError
+    return names
+
+
+def _name(raw: str) -> str:
+    """A CloudWatch namespace or dimension value: 1-255 printable characters."""
+    if len(raw) > 255 or not raw.isprintable():
+        raise ValueError
+    return raw
+
+
+def _namespace(raw: str) -> str:
+    if _name(raw).startswith("AWS/"):  # reserved for AWS's own metrics
+        raise ValueError
+    return raw
 
 
 def _s3_uri(raw: str) -> str:
@@ -260,6 +290,25 @@ def from_env(env: Mapping[str, str]) -> Settings:
         default_cards=_parsed(
             env, ("DEFAULT_CARDS",), _card_list, None, "comma-separated, distinct, non-empty card ids"
         ),
+        metrics_emf=_parsed(env, ("METRICS_EMF",), _boolean, False, "true or false"),
+        metrics_namespace=_parsed(
+            env, ("METRICS_NAMESPACE",), _namespace, "ApprovalOdds", "a CloudWatch namespace (1-255, not AWS/...)"
+        ),
+        metrics_dimensions=_parsed(
+            env,
+            ("METRICS_DIMENSIONS",),
+            _dimension_list,
+            ("EndpointName", "VariantName"),
+            "distinct names, comma-separated, from " + ", ".join(METRIC_DIMENSIONS),
+        ),
+        metrics_interval_seconds=_parsed(
+            env, ("METRICS_INTERVAL_SECONDS",), _float_in(1, 3600), 60.0, "seconds 1-3600"
+        ),
+        metrics_snapshot_seconds=_parsed(
+            env, ("METRICS_SNAPSHOT_SECONDS",), _float_in(0.1, 300), 5.0, "seconds 0.1-300"
+        ),
+        endpoint_name=_parsed(env, ("METRICS_ENDPOINT_NAME",), _name, "local", "a name of at most 255 characters"),
+        variant_name=_parsed(env, ("METRICS_VARIANT_NAME",), _name, "local", "a name of at most 255 characters"),
     )
     _check_transform_payload(settings)
     return settings

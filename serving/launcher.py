@@ -12,7 +12,7 @@ import time
 import psutil
 
 import config
-from handler import logs
+from handler import logs, metrics_publisher
 from handler.artifact import Artifact, load_artifact
 from handler.errors import ArtifactError, RequestError
 from handler.scoring import select_cards
@@ -140,7 +140,9 @@ class Server:
             return  # _adopt stops Java as soon as it appears
         log.info("SIGTERM: draining in-flight requests")
         drained = supervisor.wait_until_idle(self.settings.control_dir, self.settings.port, self.settings.drain_seconds)
-        log.info("stopping MMS", extra={"drained": drained})
+        # The workers' last metrics interval, printed while Java still relays their stdout.
+        metrics_flushed = metrics_publisher.flush_workers(self.settings.control_dir)
+        log.info("stopping MMS", extra={"drained": drained, "metrics_flushed": metrics_flushed})
         self.java.terminate()
 
     def _fatal(self, reason: str) -> None:

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tests.support.artifacts import applicant
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.mms
 
@@ -75,7 +76,10 @@ REQUESTS = [
 
 @pytest.fixture(scope="module")
 def debug_server(servers, demo_model):
-    return servers.get({"MODEL_DIR": str(demo_model), "LOG_LEVEL": "DEBUG"})
+    # With the EMF metrics lines on (every second) and the per-request audit line (INFO): both are searched too.
+    return servers.get(
+        {"MODEL_DIR": str(demo_model), "LOG_LEVEL": "DEBUG", "METRICS_EMF": "true", "METRICS_INTERVAL_SECONDS": "1"}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +105,10 @@ def test_planted_applicant_values_appear_in_no_log(debug_server, startup_log_siz
         answer = requests.post(debug_server.url + "/invocations", data=body, headers=headers, timeout=30)
         statuses.append(answer.status_code)
     assert statuses == [expected for *_, expected in REQUESTS]
+    wait_for(lambda: '"_aws"' in debug_server.log_text()[startup_log_size:], what="an EMF line after the requests")
     logs = all_logs(debug_server)
-    assert any("invocation" in line for line in logs["stdout"].splitlines()), "the DEBUG request lines are missing"
+    lines = logs["stdout"].splitlines()
+    assert sum('"handler.audit"' in line for line in lines) == len(REQUESTS) - 1, "one audit line per handled request"
     leaks = [(name, value) for name, text in logs.items() for value in PLANTED if value in text]
     assert leaks == []
 
