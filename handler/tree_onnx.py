@@ -17,6 +17,9 @@ INPUT = "X"
 OUTPUT = "raw_score"
 ML_OPSET = 5  # TreeEnsemble with tensor (double) attributes
 LEAF = -1  # sklearn's children_left for a leaf
+# The graph is assembled in Python at ~12 µs a node (measured): beyond this many nodes (~6 s), start-up would take
+# minutes for the largest models the trainer allows (5,000 trees of depth 12), and sklearn serves instead.
+MAX_NODES = 500_000
 
 
 class UnsupportedModel(Exception):
@@ -55,6 +58,9 @@ def raw_score_onnx(estimator: Any) -> bytes:
     from onnx import TensorProto, helper, numpy_helper
 
     check_supported(estimator)
+    nodes = sum(int(tree.tree_.node_count) for (tree,) in estimator.estimators_)
+    if nodes > MAX_NODES:
+        raise UnsupportedModel(f"{nodes:,} tree nodes exceed the {MAX_NODES:,} an ONNX graph is built for at start")
     n_features = int(estimator.n_features_in_)
     # Constant base log-odds (the init estimator's prior); folded into the first tree's leaves because opset-5
     # TreeEnsemble has no base_values. (base + learning_rate * value) is also sklearn's first rounding step, and

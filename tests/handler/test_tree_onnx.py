@@ -6,6 +6,7 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
+from handler import tree_onnx
 from handler.artifact import load_artifact
 from handler.predictor import onnx_session
 from handler.tree_onnx import INPUT, OUTPUT, UnsupportedModel, raw_score_onnx, split_points
@@ -41,7 +42,8 @@ def test_the_graph_is_valid_onnx_with_double_input_and_output(estimator):
 
 def test_raw_score_equals_decision_function(estimator):
     rows = np.random.default_rng(1).random((500, 16))
-    assert raw_scores(raw_score_onnx(estimator), rows) == pytest.approx(estimator.decision_function(rows), abs=1e-12)
+    # Bit for bit: the base folded into the first tree's leaves is sklearn's first addition, then trees in order.
+    assert np.array_equal(raw_scores(raw_score_onnx(estimator), rows), estimator.decision_function(rows))
 
 
 def test_trees_that_are_a_single_leaf_are_kept():
@@ -50,14 +52,14 @@ def test_trees_that_are_a_single_leaf_are_kept():
     stumps = GradientBoostingClassifier(n_estimators=5, min_impurity_decrease=1e9).fit(features, approved)
     assert all(tree.tree_.node_count == 1 for (tree,) in stumps.estimators_)
     scores = raw_scores(raw_score_onnx(stumps), features[:20])
-    assert scores == pytest.approx(stumps.decision_function(features[:20]), abs=1e-12)
+    assert np.array_equal(scores, stumps.decision_function(features[:20]))
 
 
 def test_zero_init_has_no_base_score():
     features, approved = training_data()
     zero = GradientBoostingClassifier(n_estimators=10, init="zero", random_state=0).fit(features, approved)
     scores = raw_scores(raw_score_onnx(zero), features)
-    assert scores == pytest.approx(zero.decision_function(features), abs=1e-12)
+    assert np.array_equal(scores, zero.decision_function(features))
 
 
 @pytest.mark.parametrize(
@@ -89,3 +91,12 @@ def test_split_points_list_every_inner_node(estimator):
     assert set(splits[:, 0].astype(int)) <= set(range(16))
     first = estimator.estimators_[0, 0].tree_
     assert splits[0].tolist() == [first.feature[0], first.threshold[0]]
+
+
+def test_ensembles_too_large_to_build_at_start_are_refused(estimator, monkeypatch):
+    nodes = sum(tree.tree_.node_count for (tree,) in estimator.estimators_)
+    monkeypatch.setattr(tree_onnx, "MAX_NODES", nodes - 1)
+    with pytest.raises(UnsupportedModel, match=f"{nodes:,} tree nodes exceed"):
+        raw_score_onnx(estimator)
+    monkeypatch.setattr(tree_onnx, "MAX_NODES", nodes)
+    assert raw_score_onnx(estimator)
