@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO_MODEL := build/demo-model
 PORT ?= 8080
 
-.PHONY: setup serve test test-python test-busy test-container container-tools bench-tools lint demo-model plugins bench audit soak clean
+.PHONY: setup serve test test-python test-busy test-container container-tools bench-tools lint demo-model plugins bench audit audit-online soak clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -40,8 +40,13 @@ bench-tools: $(VENV)/.installed
 bench: setup demo-model bench-tools
 	$(PY) -m bench.run $(BENCH_ARGS)
 
+# Offline: every pin of both requirements files against the advisory snapshot in ../shared/advisories (see
+# docs/security.md). audit-online asks PyPI's live data where the network allows.
 audit: $(VENV)/.installed
 	$(PY) -m tests.security.audit
+
+audit-online: $(VENV)/.installed
+	$(PY) -m tests.security.audit --online
 
 soak: setup demo-model
 	$(PY) -m tests.reliability.soak --minutes $${MINUTES:-10}
@@ -59,7 +64,7 @@ test-container: container-tools demo-model
 	@echo "== container smoke test: podman build + run of the Dockerfile =="
 	$(VENV)/bin/pytest -m container tests/container
 
-test: lint test-python test-container
+test: lint audit test-python test-container
 
 clean:
 	rm -rf build $(VENV)

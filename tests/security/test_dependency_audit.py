@@ -266,7 +266,8 @@ def test_every_pin_of_both_files_is_clean_at_the_snapshot_date(snapshot, capsys)
     ("planted", "finding"),
     [
         ({"setuptools": "80.9.0"}, ("setuptools", "80.9.0", "PYSEC-2026-3447", ("83.0.0",))),  # requirements.txt
-        ({"requests": "2.19.0"}, ("requests", "2.19.0", "PYSEC-2018-28", ("2.20.0",))),  # requirements-dev.txt
+        ({"pytest": "9.0.2"}, ("pytest", "9.0.2", "PYSEC-2026-1845", ("9.0.3",))),  # requirements-dev.txt
+        ({"idna": "3.6"}, ("idna", "3.6", "PYSEC-2024-60", ("3.7",))),  # a record of the supplement
     ],
 )
 def test_a_planted_vulnerable_pin_fails_the_offline_audit(snapshot, tmp_path, planted, finding):
