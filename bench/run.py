@@ -6,9 +6,10 @@
 - floor: the same bodies decoded, scored and encoded in this process;
 
 with wrk on loopback, and print one table (plus JSON under build/bench/). Then rows/s for one 100,000-applicant
-CSV through a batch-configured server against the in-process floor on the same rows.
+CSV through a batch-configured server against the in-process floor on the same rows, and the engine rows
+(bench/engines.py): per model shape (demo, depth 6, 1,000 trees) the engine chosen against sklearn.
 
-Usage: .venv/bin/python -m bench.run [--quick] [--duration S] [--model-dir DIR] [--batch-rows N]
+Usage: .venv/bin/python -m bench.run [--quick] [--duration S] [--model-dir DIR] [--batch-rows N] [--no-engines]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import psutil
 
+from bench import engines
 from bench.floor import Floor, best_of
 from bench.load import CellResult, run_wrk
 from bench.noise import Noise
@@ -60,6 +62,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=60.0, help="max seconds to wait for an idle host per phase")
     parser.add_argument("--retries", type=int, default=2, help="re-runs of a cell other processes disturbed")
     parser.add_argument("--quick", action="store_true", help="CI smoke: 1 s cells, a 10,000-row batch")
+    parser.add_argument("--no-engines", action="store_true", help="skip the engine rows per model shape")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON results go")
     args = parser.parse_args(argv)
     if args.quick:
@@ -298,6 +301,10 @@ def main(argv: list[str]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="approval-odds-bench-"))
     report = Bench(args, metadata, workdir).run()
     table = render(report)
+    if not args.no_engines:
+        engine_rows, engine_table = engines.run(args.quick)
+        report.context["engines"] = engines.as_json(engine_rows)
+        table += "\n\n" + engine_table
     print(table)
     print(f"\nresults: {write_results(report, table, args.out)}")
     failed = any(cell.error for cell in report.cells) or report.floor_error or (report.batch and report.batch.error)

@@ -218,7 +218,7 @@ def choose_engine(
     if verified == "sklearn" or verified in candidates:
         try:
             predictor = builders[verified]() if verified != "sklearn" else baseline
-            log.info("approval odds: %s, as checked earlier on this host", _describe(predictor))
+            log.info("approval odds: %s, as checked earlier on this host", describe(predictor))
             return predictor, Verdict(verified, 0, reused=True)
         except Exception as exc:  # the environment changed under the verdict: check afresh
             log.warning("approval odds: %s no longer builds (%s: %s)", verified, type(exc).__name__, _first_line(exc))
@@ -242,7 +242,7 @@ def choose_engine(
             continue
         log.info(
             "approval odds: %s; bit-identical to sklearn on %d rows; built and checked in %.2f s",
-            _describe(predictor),
+            describe(predictor),
             len(rows),
             time.perf_counter() - started,
         )
@@ -259,7 +259,8 @@ def _pair_trees_for_shape(predictor: PairTreePredictor, baseline: RowPredictor) 
     return SizeRouted(predictor, baseline, DEEP_MAX_APPLICANTS)
 
 
-def _describe(predictor: Predictor) -> str:
+def describe(predictor: Predictor) -> str:
+    """The engine as logs and the bench name it, with its call-size routing."""
     if isinstance(predictor, RowPredictor) and isinstance(predictor.engine, OnnxPredictor):
         return f"onnxruntime for calls up to {predictor.engine.max_rows} rows, sklearn above"
     if isinstance(predictor, SizeRouted):

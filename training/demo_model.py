@@ -26,7 +26,7 @@ DATA_FILE = "applications.csv"
 DEMO_HYPERPARAMETERS = {"n_estimators": "300", "learning_rate": "0.05", "max_depth": "3", "min_samples_leaf": "20"}
 
 
-def write_channels(paths: TrainingPaths, data: DemoData, seed: int) -> None:
+def write_channels(paths: TrainingPaths, data: DemoData, seed: int, overrides: dict[str, str] | None = None) -> None:
     """The demo data as SageMaker would mount it: train, validation and cards channels plus hyperparameters."""
     for channel, frame in ((TRAIN_CHANNEL, data.train), (VALIDATION_CHANNEL, data.validation)):
         paths.channel(channel).mkdir(parents=True, exist_ok=True)
@@ -37,16 +37,18 @@ def write_channels(paths: TrainingPaths, data: DemoData, seed: int) -> None:
         f"Demo data: {data.applicants} real credit-card applicants (R AER::CreditCard, Greene), each paired with "
         f"demo cards and labelled approved/declined by the seeded process of training/demo_data.py (seed {seed})."
     )
-    hyperparameters = {**DEMO_HYPERPARAMETERS, "random_state": str(seed), "data_description": description}
+    hyperparameters = {**DEMO_HYPERPARAMETERS, **(overrides or {}), "random_state": str(seed)}
+    hyperparameters["data_description"] = description
     paths.hyperparameters.parent.mkdir(parents=True, exist_ok=True)
     paths.hyperparameters.write_text(json.dumps(hyperparameters, indent=2), encoding="utf-8")
 
 
-def build(out: Path, seed: int = DEFAULT_SEED) -> int:
-    """Build the demo artefact into `out` (replacing it); the trainer's exit status."""
+def build(out: Path, seed: int = DEFAULT_SEED, overrides: dict[str, str] | None = None) -> int:
+    """Build the demo artefact into `out` (replacing it); the trainer's exit status. `overrides` replace demo
+    hyperparameters (the bench's larger models: other depths and tree counts on the same data)."""
     with tempfile.TemporaryDirectory(prefix="demo-model-") as root:
         paths = TrainingPaths(Path(root))
-        write_channels(paths, build_demo_data(seed), seed)
+        write_channels(paths, build_demo_data(seed), seed, overrides)
         status = train(paths)
         if status != 0:
             print(f"demo model build failed: {paths.failure.read_text(encoding='utf-8').strip()}", file=sys.stderr)

@@ -70,3 +70,10 @@ def test_the_command_replaces_the_output_directory_and_reports_the_metrics(tmp_p
     assert sorted(path.name for path in out.iterdir()) == ["card_variables.csv", "model.joblib", "model_metadata.json"]
     assert "(seed 11)" in load_artifact(out).metadata.training_data["description"]
     assert f"demo model in {out} (" in capsys.readouterr().out
+
+
+def test_overrides_change_the_demo_models_shape_on_the_same_data(tmp_path):
+    out = tmp_path / "deeper"
+    assert build(out, overrides={"n_estimators": "4", "max_depth": "5"}) == 0
+    estimator = load_artifact(out).estimator
+    assert (estimator.n_estimators, estimator.max_depth) == (4, 5)
