@@ -7,7 +7,9 @@
   NOT sorted and NOT cut to top_k, so every line has the same columns); no id column, no header.
 Lines are in input order, with no trailing newline (batch transform appends one). Odds have a fixed number of
 decimals: 15 in JSON (as precise as the float, ±5e-16) and 6 in CSV (the contract's minimum, keeping batch output
-small; ±5e-7).
+small; ±5e-7), each the correctly rounded decimal of the float, as Python's f"{x:.15f}" writes it.
+With reason codes (handler/reasons.py) each JSON card entry also has "reasons": [{"code", "feature", "text",
+"contribution"}, ...]; CSV has no place for them and refuses such a prediction (406).
 
 Nothing loops over applicant x card pairs in Python: the odds matrix becomes fixed-width text through a digit
 lookup table, and JSON entries are assembled as fixed-width byte blocks (NUL-padded, NULs removed at the end —
@@ -30,12 +32,14 @@ from handler.scoring import Prediction
 
 JSON_DECIMALS = 15
 CSV_DECIMALS = 6
+MAX_DECIMALS = 15  # 10**15 < 2**50: the product's rounding error stays below 2**-4 (see _scaled)
+_NEAR_HALF = 0.5 - 2.0**-4
+_SPLITTER = 134217729.0  # 2**27 + 1
 _DIGIT_BLOCK = 1 << 15  # values per block in odds_text: 32768 x 15 digits x 8 bytes ≈ 4 MB of temporaries
 # Up to this many odds (one applicant x a catalogue), plain Python beats the array path's fixed cost
 # (docs/performance.md); both write the same bytes (tests/handler/test_encoders.py).
 SMALL_RESULTS = 256
-_SMALL_ENTRY = b"%%b0.%%0%dd}" % JSON_DECIMALS  # a card's prefix, then odds below 1 from their scaled integer
-_ONE = b"1." + b"0" * JSON_DECIMALS + b"}"
+_SMALL_ENTRY = b"%%b%%.%df}" % JSON_DECIMALS  # a card's prefix, then its odds by Python's (correct) rounding
 _ZERO, _POINT, _COMMA, _NEWLINE, _CLOSE, _PAD = b"0.,\n}\x00"
 
 
@@ -57,6 +61,13 @@ def encode_error(error: RequestError) -> bytes:
 
 
 def encode_csv(prediction: Prediction) -> bytes:
+    if prediction.reasons is not None:
+        raise RequestError(
+            406,
+            "not_acceptable",
+            f"reason codes are returned in {JSON} and {JSONLINES} responses only, not {CSV}: ask for one of those "
+            "(Accept) or leave out the reasons option",
+        )
     odds = _checked(prediction.odds)
     applicants, cards = odds.shape
     if cards == 0:
@@ -109,19 +120,42 @@ def odds_text(odds: np.ndarray, decimals: int) -> np.ndarray:
 
 def _results(prediction: Prediction, separator: bytes, head: bytes = b"", tail: bytes = b"") -> bytes:
     odds = _checked(prediction.odds)
+    if prediction.reasons is not None:
+        return _explained_results(prediction, odds, separator, head, tail)
     writer = _small_results if odds.size <= SMALL_RESULTS else _array_results
     return writer(prediction, odds, separator, head, tail)
 
 
 def _small_results(prediction: Prediction, odds: np.ndarray, separator: bytes, head: bytes, tail: bytes) -> bytes:
-    """_array_results with the text written by Python's formatting: the same rounded integers and the same order."""
+    """_array_results with the text written by Python's formatting (correctly rounded, as _scaled is), same order."""
     prefixes = _card_prefix_bytes(prediction.card_ids)
-    scaled = _scaled(odds, JSON_DECIMALS).tolist()
     ranks = _ranked(odds, prediction.top_k).tolist()
-    one = 10**JSON_DECIMALS
     results = []
-    for applicant, ranked, values in zip(prediction.applicant_ids, ranks, scaled, strict=True):
-        entries = [_SMALL_ENTRY % (prefixes[c], values[c]) if values[c] < one else prefixes[c] + _ONE for c in ranked]
+    for applicant, ranked, values in zip(prediction.applicant_ids, ranks, odds.tolist(), strict=True):
+        entries = [_SMALL_ENTRY % (prefixes[c], values[c]) for c in ranked]
+        results.append(b'{"applicant_id":%b,"odds":[%b]}' % (orjson.dumps(applicant), b",".join(entries)))
+    return head + separator.join(results) + tail
+
+
+def _explained_results(prediction: Prediction, odds: np.ndarray, separator: bytes, head: bytes, tail: bytes) -> bytes:
+    """_small_results with each card entry's reasons; only requests that ask for reasons come here."""
+    reasons = prediction.reasons
+    prefixes = _card_prefix_bytes(prediction.card_ids)
+    codes = [code.prefix for code in reasons.codes]
+    values = odds.tolist()
+    ranks = _ranked(odds, prediction.top_k).tolist()
+    indexes, contributions = reasons.index.tolist(), reasons.contributions.tolist()
+    results = []
+    for row, (applicant, ranked) in enumerate(zip(prediction.applicant_ids, ranks, strict=True)):
+        entries = []
+        for card in ranked:
+            listed = [
+                b"%b%b}" % (codes[code], orjson.dumps(value))
+                for code, value in zip(indexes[row][card], contributions[row][card], strict=True)
+                if code >= 0
+            ]
+            entry = _SMALL_ENTRY % (prefixes[card], values[row][card])
+            entries.append(b'%b,"reasons":[%b]}' % (entry[:-1], b",".join(listed)))
         results.append(b'{"applicant_id":%b,"odds":[%b]}' % (orjson.dumps(applicant), b",".join(entries)))
     return head + separator.join(results) + tail
 
@@ -152,8 +186,50 @@ def _array_results(prediction: Prediction, odds: np.ndarray, separator: bytes, h
 
 
 def _scaled(odds: np.ndarray, decimals: int) -> np.ndarray:
-    """round(odds x 10**decimals), half to even: the digits every writer prints."""
-    return np.rint(odds * 10.0**decimals).astype(np.int64)
+    """The integer the exact value of odds x 10**decimals rounds to (half to even): the digits f"{x:.15f}" prints.
+
+    rint(odds * 10**d) rounds twice — the product, then to an integer — and is one off whenever the product's
+    rounding crosses a half (3.6 % of random odds at 15 decimals). The product's error is at most half an ulp
+    (2**-4 below 10**15 < 2**50), so only products within that of a half are redone exactly: Dekker's
+    error-free product gives odds x 10**d = product + error, and an error-free sum the exact distance from the
+    nearest integer."""
+    if not 0 <= decimals <= MAX_DECIMALS:
+        raise ValueError(f"decimals must be between 0 and {MAX_DECIMALS}")
+    scale = 10.0**decimals  # exact
+    product = odds * scale
+    nearest = np.rint(product)
+    scaled = nearest.astype(np.int64)
+    doubtful = np.flatnonzero(np.abs(product - nearest) >= _NEAR_HALF)
+    if doubtful.size:
+        value, rounded, integer = (
+            odds.reshape(-1)[doubtful],
+            product.reshape(-1)[doubtful],
+            nearest.reshape(-1)[doubtful],
+        )
+        error = _product_error(value, scale, rounded)
+        gap = rounded - integer  # exact (Sterbenz)
+        total = gap + error
+        back = total - gap
+        residue = (gap - (total - back)) + (error - back)  # gap + error = total + residue, exactly
+        odd = integer % 2 == 1
+        up = (total > 0.5) | ((total == 0.5) & ((residue > 0) | ((residue == 0) & odd)))
+        down = (total < -0.5) | ((total == -0.5) & ((residue < 0) | ((residue == 0) & odd)))
+        scaled.reshape(-1)[doubtful] += up.astype(np.int64) - down.astype(np.int64)
+    return scaled
+
+
+def _product_error(a: np.ndarray, b: float, product: np.ndarray) -> np.ndarray:
+    """a x b - product, exactly (Dekker's TwoProduct with Veltkamp's split; no overflow or underflow here)."""
+    a_high, a_low = _split(a)
+    b_high, b_low = _split(np.float64(b))
+    return ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+
+
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """a = high + low, each of at most 26 significant bits, so their products are exact."""
+    c = _SPLITTER * a
+    high = c - (c - a)
+    return high, a - high
 
 
 def _ranked(odds: np.ndarray, top_k: int | None) -> np.ndarray:

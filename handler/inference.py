@@ -2,7 +2,7 @@
 
 model_fn(model_dir)                                  -> Model          (once per worker)
 input_fn(body, content_type, attributes, model)      -> ScoringRequest (decode + validate)
-predict_fn(request, model)                           -> Prediction     (every applicant x card)
+predict_fn(request, model)                           -> Prediction     (every applicant x card, reasons if asked)
 output_fn(prediction, accept)                        -> (bytes, media type)
 """
 
@@ -17,6 +17,7 @@ from handler.artifact import Artifact, load_artifact
 from handler.catalog_store import CatalogStore
 from handler.codecs import decode_request, encode_prediction, parse_content_type, with_custom_attributes
 from handler.errors import response_too_large
+from handler.reasons import Explainer, with_reasons
 from handler.refresher import Refresher, start_refresher
 from handler.scoring import Prediction, ScoringRequest, score
 
@@ -27,6 +28,7 @@ class Model:
     catalogs: CatalogStore
     refresher: Refresher
     settings: config.Settings
+    explainer: Explainer
 
 
 def model_fn(model_dir: str) -> Model:
@@ -34,7 +36,8 @@ def model_fn(model_dir: str) -> Model:
     artifact = load_artifact(Path(model_dir), settings.prediction_engine, verdicts=settings.control_dir)
     catalogs = CatalogStore(artifact.bundled_catalog)
     refresher = start_refresher(settings, artifact.metadata, catalogs, artifact.bundled_catalog)
-    return Model(artifact, catalogs, refresher, settings)
+    explainer = Explainer(artifact.estimator, artifact.metadata, artifact.applicant_columns, artifact.card_columns)
+    return Model(artifact, catalogs, refresher, settings, explainer)
 
 
 def input_fn(body: bytes, content_type: str | None, custom_attributes: str | None, model: Model) -> ScoringRequest:
@@ -45,7 +48,9 @@ def input_fn(body: bytes, content_type: str | None, custom_attributes: str | Non
 def predict_fn(request: ScoringRequest, model: Model) -> Prediction:
     if request.refresh_catalog:
         model.refresher.refresh_now()
-    return score(model.artifact, model.catalogs.current, request, model.settings.default_cards)
+    catalog = model.catalogs.current  # once: the odds and their reasons must come from the same catalogue
+    prediction = score(model.artifact, catalog, request, model.settings.default_cards)
+    return with_reasons(prediction, model.explainer, catalog, request, model.settings.default_cards)
 
 
 def output_fn(prediction: Prediction, accept: str) -> tuple[bytes, str]:

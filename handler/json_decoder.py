@@ -16,12 +16,12 @@ import numpy as np
 from handler.errors import bad_request
 from handler.features import APPLICANT_ID, FeatureTable, validated_features
 from handler.metadata import ModelMetadata
-from handler.options import RequestOptions, cards_option, top_k_option
+from handler.options import RequestOptions, cards_option, reasons_option, top_k_option
 from handler.problems import Problem, empty_request, reject
 from handler.scoring import ScoringRequest
 
 MANY, ONE = "applicants", "applicant"
-DOCUMENT_KEYS = frozenset({MANY, ONE, "cards", "top_k"})
+DOCUMENT_KEYS = frozenset({MANY, ONE, "cards", "top_k", "reasons"})
 SHAPE = 'a JSON object: {"applicants": [{...}, ...]} or {"applicant": {...}}'
 ID_PROBLEM = "must be a string or an integer"
 MAX_INTEGER_ID = 2**63 - 1  # integer ids are echoed back; larger ones do not survive every JSON client
@@ -66,7 +66,11 @@ def decode_json(text: str, metadata: ModelMetadata) -> ScoringRequest:
         raise bad_request("invalid_json", f"{MANY!r} must be a list of applicant objects")
     if not applicants:
         raise empty_request(f"the request holds no applicants; the body must be {SHAPE}")
-    options = RequestOptions(cards=cards_option(document.get("cards")), top_k=top_k_option(document.get("top_k")))
+    options = RequestOptions(
+        cards=cards_option(document.get("cards")),
+        top_k=top_k_option(document.get("top_k")),
+        reasons=reasons_option(document.get("reasons")),
+    )
     return applicants_request(applicants, metadata, options)
 
 
@@ -126,7 +130,9 @@ def applicants_request(applicants: Sequence[Any], metadata: ModelMetadata, optio
     problems += feature_problems
     if problems:
         raise reject(problems)
-    return ScoringRequest(applicant_ids=ids, features=features, cards=options.cards, top_k=options.top_k)
+    return ScoringRequest(
+        applicant_ids=ids, features=features, cards=options.cards, top_k=options.top_k, reasons=options.reasons
+    )
 
 
 def _id_problems(ids: list[Any]) -> list[Problem]:

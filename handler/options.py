@@ -1,6 +1,7 @@
-"""Request options — which cards, how many per applicant, refresh the catalogue — from the body or a header.
+"""Request options — which cards, how many per applicant, reason codes, refresh the catalogue — from the body or a
+header.
 
-JSON bodies carry `cards` and `top_k`; callers who cannot change the body (CSV, JSON Lines, batch transform)
+JSON bodies carry `cards`, `top_k` and `reasons`; callers who cannot change the body (CSV, JSON Lines, batch transform)
 put them in X-Amzn-SageMaker-Custom-Attributes. Both go through the same checks; the body wins when both say.
 """
 
@@ -16,7 +17,8 @@ from handler.errors import Detail, RequestError, bad_request
 from handler.scoring import ScoringRequest
 
 ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
-CARDS, TOP_K, REFRESH = "cards", "top_k", "refresh-card-variables"
+CARDS, TOP_K, REASONS, REFRESH = "cards", "top_k", "reasons", "refresh-card-variables"
+MAX_REASONS = 8  # Regulation B practice is at most four principal reasons; eight leaves room
 _DIGITS = re.compile(r"[0-9]{1,18}")  # 18 digits always fit a 64-bit integer
 MAX_TOP_K = 2**63 - 1  # so top_k survives any JSON encoder; larger than the catalogue already means "all"
 
@@ -26,6 +28,7 @@ class RequestOptions:
     cards: tuple[str, ...] | None = None  # None: the default selection
     top_k: int | None = None  # None: every selected card
     refresh_catalog: bool = False
+    reasons: int | None = None  # None: no reason codes
 
 
 def cards_option(value: Any, where: str = CARDS) -> tuple[str, ...] | None:
@@ -45,23 +48,36 @@ def top_k_option(value: Any, where: str = TOP_K) -> int | None:
     return None if value is None else _positive_int(value, where)
 
 
+def reasons_option(value: Any, where: str = REASONS) -> int | None:
+    """An integer 1..MAX_REASONS (null: not given); booleans, fractions and strings are refused, not coerced."""
+    if value is None:
+        return None
+    if type(value) is not int or not 1 <= value <= MAX_REASONS:
+        raise invalid_option(where, f"must be an integer from 1 to {MAX_REASONS}")
+    return value
+
+
 def parse_custom_attributes(header: str | None) -> RequestOptions:
-    """`top_k=3; cards=a,b; refresh-card-variables=true` → options. Keys we do not know are other people's tags."""
+    """`top_k=3; cards=a,b; reasons=4; refresh-card-variables=true` → options.
+
+    Keys we do not know are other people's tags."""
     given: dict[str, str] = {}
     for pair in (header or "").split(";"):
         key, _, value = pair.partition("=")
         key = key.strip().lower()
-        if key not in (CARDS, TOP_K, REFRESH):
+        if key not in (CARDS, TOP_K, REASONS, REFRESH):
             continue
         if key in given:
             raise invalid_option(_attribute(key), "is given more than once")
         given[key] = value.strip()
     cards = given.get(CARDS)
     top_k = given.get(TOP_K)
+    reasons = given.get(REASONS)
     return RequestOptions(
         cards=None if cards is None else cards_option([card.strip() for card in cards.split(",")], _attribute(CARDS)),
         top_k=None if top_k is None else _attribute_top_k(top_k),
         refresh_catalog=REFRESH in given and _attribute_flag(given[REFRESH]),
+        reasons=None if reasons is None else reasons_option(_attribute_int(reasons), _attribute(REASONS)),
     )
 
 
@@ -72,6 +88,7 @@ def apply_options(request: ScoringRequest, attributes: RequestOptions) -> Scorin
         cards=request.cards if request.cards is not None else attributes.cards,
         top_k=request.top_k if request.top_k is not None else attributes.top_k,
         refresh_catalog=request.refresh_catalog or attributes.refresh_catalog,
+        reasons=request.reasons if request.reasons is not None else attributes.reasons,
     )
 
 
@@ -84,7 +101,12 @@ def _attribute(key: str) -> str:
 
 
 def _attribute_top_k(text: str) -> int:
-    return _positive_int(int(text) if _DIGITS.fullmatch(text) else None, _attribute(TOP_K))
+    return _positive_int(_attribute_int(text), _attribute(TOP_K))
+
+
+def _attribute_int(text: str) -> int | str:
+    """Decimal digits as an int; anything else stays text, for the option's check to refuse."""
+    return int(text) if _DIGITS.fullmatch(text) else text
 
 
 def _positive_int(value: Any, where: str) -> int:

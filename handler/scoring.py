@@ -7,12 +7,16 @@ matrix (plus the estimator's float32 copy) in one call; a block is ~8 MB and sco
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from handler.artifact import Artifact
 from handler.catalog import Catalog
 from handler.errors import Detail, bad_request
+
+if TYPE_CHECKING:  # reasons.py builds on this module
+    from handler.reasons import Reasons
 
 PAIRS_PER_BLOCK = 1 << 16  # applicant x card pairs per predict_proba call
 
@@ -26,6 +30,7 @@ class ScoringRequest:
     cards: tuple[str, ...] | None = None  # None: the default selection
     top_k: int | None = None
     refresh_catalog: bool = False  # custom attribute refresh-card-variables=true
+    reasons: int | None = None  # up to this many reason codes per card; None: no explanation
 
     def __len__(self) -> int:
         return len(self.applicant_ids)
@@ -41,6 +46,7 @@ class Prediction:
     model_version: str
     catalog_version: str
     top_k: int | None = None
+    reasons: Reasons | None = None  # per applicant x card, when the request asked for them
 
 
 def select_cards(catalog: Catalog, requested: tuple[str, ...] | None, default: tuple[str, ...] | None) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The four SageMaker functions on their own; output_fn also refuses a response MMS cannot carry."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -86,6 +87,24 @@ def test_predict_fn_refreshes_first_when_the_request_asks_for_it(model, monkeypa
     request = inference.input_fn(body_of(applicant()), None, "refresh-card-variables=true", model)
     inference.predict_fn(request, model)
     assert calls == ["refresh"]
+
+
+def test_predict_fn_explains_only_when_asked_and_csv_input_carries_n_in_the_attributes(model):
+    plain = inference.predict_fn(inference.input_fn(body_of(applicant()), None, None, model), model)
+    assert plain.reasons is None
+    csv_request = inference.input_fn(b"2,19,9000,0,1,6,2,0,1\n", "text/csv", "reasons=2; top_k=3", model)
+    explained = inference.predict_fn(csv_request, model)
+    assert explained.reasons.index.shape == (1, 6, 2)
+    assert np.array_equal(
+        explained.odds, inference.predict_fn(dataclasses.replace(csv_request, reasons=None), model).odds
+    )
+    body = json.loads(inference.output_fn(explained, "application/json")[0])
+    entries = body["results"][0]["odds"]
+    assert len(entries) == 3 and all(len(entry["reasons"]) <= 2 for entry in entries)
+    assert all(reason["contribution"] < 0 for entry in entries for reason in entry["reasons"])
+    with pytest.raises(RequestError) as raised:
+        inference.output_fn(explained, "text/csv")
+    assert (raised.value.status, raised.value.code) == (406, "not_acceptable")
 
 
 @pytest.mark.parametrize("accept", ["text/csv", "application/jsonlines"])

@@ -62,8 +62,30 @@ def test_cards_and_top_k_options():
     assert decode_json(body({"applicant": person(), "cards": None, "top_k": None}), META).cards is None
 
 
+def test_the_reasons_option():
+    assert decode_json(body({"applicant": person(), "reasons": 4}), META).reasons == 4
+    assert decode_json(body({"applicant": person()}), META).reasons is None
+
+
+def test_reasons_is_not_an_applicant_field_in_json_lines():
+    """JSON Lines bodies hold applicants only: options go in the custom attributes header."""
+    refused(json.dumps(person(reasons=4)), "unknown_field", decode=decode_jsonlines)
+
+
 @pytest.mark.parametrize(
-    "options", [{"cards": "cash-plus"}, {"cards": []}, {"top_k": 0}, {"top_k": 1.5}, {"top_k": "2"}]
+    "options",
+    [
+        {"cards": "cash-plus"},
+        {"cards": []},
+        {"top_k": 0},
+        {"top_k": 1.5},
+        {"top_k": "2"},
+        {"reasons": 0},
+        {"reasons": 9},
+        {"reasons": "3"},
+        {"reasons": 2.5},
+        {"reasons": True},
+    ],
 )
 def test_bad_options_are_400(options):
     refused(body({"applicant": person(), **options}), "invalid_value")

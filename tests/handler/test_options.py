@@ -1,4 +1,4 @@
-"""cards / top_k from a JSON body or from X-Amzn-SageMaker-Custom-Attributes: same rules, body first."""
+"""cards / top_k / reasons from a JSON body or from X-Amzn-SageMaker-Custom-Attributes: same rules, body first."""
 
 import numpy as np
 import pytest
@@ -11,6 +11,7 @@ from handler.options import (
     apply_options,
     cards_option,
     parse_custom_attributes,
+    reasons_option,
     top_k_option,
 )
 from handler.scoring import ScoringRequest
@@ -117,3 +118,31 @@ def test_any_attributes_header_gives_options_or_a_400(header):
         assert error.status == 400
     else:
         assert options.top_k is None or options.top_k >= 1
+
+
+@pytest.mark.parametrize("value", [1, 4, 8])
+def test_reasons_is_an_integer_from_1_to_8(value):
+    assert reasons_option(value) == value
+    assert reasons_option(None) is None
+    assert parse_custom_attributes(f"reasons={value}").reasons == value
+
+
+@pytest.mark.parametrize("value", [0, 9, -1, "3", 2.5, 4.0, True, False, [4], {"n": 4}])
+def test_other_reasons_values_are_refused_naming_the_field(value):
+    error = refused(reasons_option, value)
+    assert error.details[0].field == "reasons"
+    assert "must be an integer from 1 to 8" in error.message
+
+
+@pytest.mark.parametrize("text", ["0", "9", "abc", "2.5", "", "-1", "true"])
+def test_a_bad_reasons_attribute_is_refused_naming_the_attribute(text):
+    error = refused(parse_custom_attributes, f"top_k=2; reasons={text}")
+    assert error.details[0].field == "X-Amzn-SageMaker-Custom-Attributes reasons"
+
+
+def test_the_body_reasons_wins_over_the_attribute():
+    request = ScoringRequest(applicant_ids=[None], features=np.zeros((1, 9)), reasons=2)
+    assert apply_options(request, parse_custom_attributes("reasons=5")).reasons == 2
+    plain = ScoringRequest(applicant_ids=[None], features=np.zeros((1, 9)))
+    assert apply_options(plain, parse_custom_attributes("reasons=5; top_k=1")).reasons == 5
+    assert apply_options(plain, RequestOptions()).reasons is None

@@ -1,0 +1,124 @@
+"""Reason codes: for each applicant x card pair, the applicant's reasons that push the card's log-odds down most.
+
+Contributions come from exact TreeSHAP (handler/tree_shap.py). Features sharing a code are summed into one reason;
+only negative sums are reasons, most negative first (ties in code order), at most the request's `reasons` (N).
+A reason is {"code", "feature", "text", "contribution"}: "feature" names the applicant feature(s) behind the code,
+comma-separated in metadata order; "contribution" is the (summed) change to the raw log-odds, always < 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+
+from handler.catalog import Catalog
+from handler.errors import Detail, bad_request
+from handler.metadata import ModelMetadata
+from handler.reason_codes import reason_entries
+from handler.scoring import Prediction, ScoringRequest, select_cards
+from handler.tree_onnx import UnsupportedModel, check_supported
+from handler.tree_shap import TreeExplainer
+
+MAX_REASONS = 8
+APPLICANTS_PER_BLOCK = 4096  # bounds the (applicants x cards x features) contributions of a large batch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReasonCode:
+    code: str
+    feature: str  # the code's applicant feature(s), comma-separated in metadata order
+    text: str
+
+    @functools.cached_property
+    def prefix(self) -> bytes:
+        """The reason's JSON object up to its contribution."""
+        return b'{"code":%b,"feature":%b,"text":%b,"contribution":' % tuple(
+            map(orjson.dumps, (self.code, self.feature, self.text))
+        )
+
+
+@dataclass(frozen=True)
+class ReasonGroups:
+    """The metadata's codes, in order of their first feature, and which contribution columns each one sums."""
+
+    codes: tuple[ReasonCode, ...]
+    members: np.ndarray  # float64 (applicant features + 1 card column x codes), 0/1; the card column is in none
+
+    @classmethod
+    def of(cls, metadata: ModelMetadata) -> ReasonGroups:
+        entries = reason_entries(metadata.applicant_features, metadata.reason_codes)
+        by_code: dict[str, list[str]] = {}
+        for name, (code, _) in entries.items():
+            by_code.setdefault(code, []).append(name)
+        texts = {code: text for code, text in entries.values()}
+        position = {name: i for i, name in enumerate(entries)}
+        members = np.zeros((len(entries) + 1, len(by_code)), dtype=np.float64)
+        for column, names in enumerate(by_code.values()):
+            members[[position[name] for name in names], column] = 1.0
+        codes = tuple(ReasonCode(code, ",".join(names), texts[code]) for code, names in by_code.items())
+        return cls(codes, members)
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """Per applicant x selected card (the Prediction's order): up to N reasons, most negative first."""
+
+    codes: tuple[ReasonCode, ...]
+    index: np.ndarray  # intp (applicants x cards x N): position in `codes`, -1 where there are fewer reasons
+    contributions: np.ndarray  # float64, same shape
+
+
+class Explainer:
+    """The model's TreeSHAP engine and reason codes, built once per worker; says at start-up which engine explains."""
+
+    def __init__(self, estimator: Any, metadata: ModelMetadata, applicant_columns: Any, card_columns: Any) -> None:
+        self.groups = ReasonGroups.of(metadata)
+        self.engine: TreeExplainer | None = None
+        self.unavailable = ""
+        try:
+            check_supported(estimator)
+        except UnsupportedModel as exc:
+            self.unavailable = str(exc)
+            log.warning("reason codes: unavailable, requests for them are refused (%s)", exc)
+            return
+        self.engine = TreeExplainer.build(estimator, applicant_columns, card_columns)
+        if self.engine.kind == "tables":
+            log.info("reason codes: %s", self.engine.describe())
+        else:
+            log.warning("reason codes: %s; the trees are too large to tabulate", self.engine.describe())
+
+    def explain(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray, limit: int) -> Reasons:
+        """Reasons for each applicant (features, metadata order) with each selected row of the card matrix."""
+        if self.engine is None:
+            problem = f"this model cannot give reason codes: {self.unavailable}"
+            raise bad_request("invalid_value", problem, [Detail(problem, field="reasons")])
+        shape = (len(applicants), len(rows), min(limit, len(self.groups.codes)))
+        index = np.empty(shape, dtype=np.intp)
+        values = np.empty(shape, dtype=np.float64)
+        for start in range(0, len(applicants), APPLICANTS_PER_BLOCK):
+            block = slice(start, start + APPLICANTS_PER_BLOCK)
+            grouped = self.engine.grid(applicants[block], cards, rows) @ self.groups.members
+            order = np.argsort(grouped, axis=-1, kind="stable")[..., : shape[2]]
+            values[block] = np.take_along_axis(grouped, order, axis=-1)
+            index[block] = np.where(values[block] < 0, order, -1)
+        return Reasons(self.groups.codes, index, values)
+
+
+def with_reasons(
+    prediction: Prediction, explainer: Explainer, catalog: Catalog, request: ScoringRequest, default: Any
+) -> Prediction:
+    """The prediction with the request's reasons (none asked: the prediction as it is). `catalog` must be the one
+    the prediction was scored on, so the cards are the same."""
+    if request.reasons is None:
+        return prediction
+    rows = select_cards(catalog, request.cards, default)
+    reasons = explainer.explain(request.features, catalog.features, rows, request.reasons)
+    return dataclasses.replace(prediction, reasons=reasons)
