@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handler.metadata import SCHEMA_VERSION, FeatureSpec, ModelMetadata
+from training.reason_codes import DEFAULT_REASON_CODES
 
 CARD_ID_COLUMN = "card_id"
 LABEL_COLUMN = "approved"
@@ -46,4 +47,5 @@ def schema_metadata() -> ModelMetadata:
         card_id_column=CARD_ID_COLUMN,
         metrics={},
         training_data={},
+        reason_codes=DEFAULT_REASON_CODES,
     )
