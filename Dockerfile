@@ -1,5 +1,7 @@
-# Approval-odds inference image for SageMaker real-time endpoints and batch transform (`docker run IMAGE serve`)
-# and SageMaker training (`docker run IMAGE train`). Build: scripts/build_and_push.sh, or `docker build .`.
+# Approval-odds inference image for SageMaker real-time endpoints and batch transform (`docker run IMAGE serve`),
+# SageMaker training (`docker run IMAGE train`) and a local batch transform job over a mounted folder against a
+# running `serve` container (`docker run IMAGE transform --input DIR --output DIR --url URL`; docs/deployment.md).
+# Build: scripts/build_and_push.sh, or `docker build .`.
 
 # ---- builder: the virtual environment and the MMS endpoint plugins (needs a JDK; none of it ships) ----
 FROM debian:bookworm-slim AS builder
@@ -57,6 +59,9 @@ COPY config/ config/
 COPY handler/ handler/
 COPY serving/ serving/
 COPY training/ training/
+# `transform`: the batch runner, and the one deploy module it takes its argument checks from (no AWS calls).
+COPY batch/ batch/
+COPY deploy/__init__.py deploy/arguments.py deploy/s3.py deploy/
 COPY --from=builder /build/build/plugins/ build/plugins/
 
 ENV PATH=/opt/venv/bin:$PATH \

@@ -1,5 +1,6 @@
 """The image as SageMaker runs it: built with podman from the Dockerfile, started as `IMAGE serve` with a model
-mounted at /opt/ml/model, probed over HTTP on a published loopback port, then stopped with SIGTERM.
+mounted at /opt/ml/model, probed over HTTP on a published loopback port, then stopped with SIGTERM. `IMAGE transform`
+runs a local batch transform job over a mounted folder against that server, as SageMaker's agent would beside it.
 
 Needs podman, runc and debootstrap (scripts/install_container_tools.sh) and root; run with `make test-container`.
 """
@@ -22,6 +23,7 @@ import requests
 
 from handler.artifact import load_artifact
 from handler.catalog import parse_boolean
+from tests.support import figures
 from tests.support.server import REPO, free_port
 from training.demo_data import DEFAULT_SEED, build_demo_data
 from training.demo_model import build as build_demo_model
@@ -132,8 +134,12 @@ def test_json_invocation_returns_odds_for_every_active_card(container: dict[str,
     assert all(0.0 <= odds["approval_odds"] <= 1.0 for odds in result["odds"])
 
 
+def csv_row(applicant: dict[str, object]) -> str:
+    return ",".join(str(int(value) if isinstance(value, bool) else value) for value in applicant.values())
+
+
 def test_csv_invocation_returns_one_line_per_applicant(container: dict[str, str], model_dir: Path) -> None:
-    row = ",".join(str(int(value) if isinstance(value, bool) else value) for value in APPLICANT.values())
+    row = csv_row(APPLICANT)
     response = requests.post(
         f"{container['url']}/invocations",
         data=f"{row}\n{row}\n",
@@ -192,13 +198,46 @@ def test_start_up_logs_no_errors(container: dict[str, str]) -> None:
     assert problems == []
 
 
+def test_transform_in_the_image_scores_a_mounted_folder_like_the_server(
+    container: dict[str, str], image: str, tmp_path: Path
+) -> None:
+    """A batch job reproduced from the image alone: the runner in a second container, in the serving container's
+    network (SageMaker's agent reaches the server on localhost:8080 likewise), input and output folders mounted."""
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    (inputs / "day-1").mkdir(parents=True)
+    outputs.mkdir()
+    rows = [csv_row({**APPLICANT, "age": 20 + i, "annual_income": 30_000 + 1_000 * i}) for i in range(40)]
+    (inputs / "day-1" / "applicants.csv").write_text("\n".join(rows) + "\n")
+    for path in (tmp_path, inputs, outputs, *inputs.rglob("*")):  # usable by the image's non-root user
+        path.chmod(0o777 if path.is_dir() else 0o644)
+    result = podman(
+        "run", "--rm", "--network", f"container:{container['name']}",
+        "--volume", f"{inputs}:/data/in:ro", "--volume", f"{outputs}:/data/out",
+        image, "transform", "--input", "/data/in", "--output", "/data/out", "--url", "http://127.0.0.1:8080",
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "40 records" in result.stdout
+    expected = requests.post(
+        f"{container['url']}/invocations",
+        data="\n".join(rows),
+        headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+        timeout=60,
+    )
+    assert expected.status_code == 200, expected.text
+    # AssembleWith=Line: the response, then one line break; one output line per input line.
+    assert (outputs / "day-1" / "applicants.csv.out").read_text() == expected.text + "\n"
+
+
 def test_sigterm_stops_the_server_within_sagemakers_grace_period(container: dict[str, str]) -> None:
     started = time.monotonic()
     podman("stop", "--time", str(SAGEMAKER_STOP_GRACE_SECONDS), container["name"], timeout=90)
     elapsed = time.monotonic() - started
     exit_code = int(podman("inspect", "--format", "{{.State.ExitCode}}", container["name"]).stdout)
+    # The verdict is podman's: it sends SIGKILL only if SIGTERM has not stopped the container within the grace period.
+    # How long it took is a figure (a busy CI machine stretches it), not a limit of its own.
+    figures.record("container stop after SIGTERM", elapsed, "s")
     assert exit_code != 137, "podman had to SIGKILL the container: SIGTERM did not stop it"
-    assert elapsed < SAGEMAKER_STOP_GRACE_SECONDS - 10, f"took {elapsed:.1f} s to stop after SIGTERM"
 
 
 def test_a_container_without_a_model_exits_with_a_clear_message(image: str) -> None:
