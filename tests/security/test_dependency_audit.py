@@ -12,12 +12,15 @@ offline snapshot (../shared/advisories) for the project's own pins.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.security.audit import (
     ALLOWLIST,
@@ -215,6 +218,20 @@ def test_pins_are_read_through_includes_and_an_unpinned_requirement_is_refused(t
     for loose in ("shap>=0.50", "shap", "shap==0.*"):
         with pytest.raises(ValueError, match="is not pinned"):
             read_pins(pinned(tmp_path / "loose.txt", loose))
+
+
+def test_the_image_requirements_pin_every_dependency_so_the_audit_sees_all_of_the_image():
+    """pip installs requirements.txt into the image with dependencies: one not pinned there would be installed at
+    whatever version and never audited. Read from the installed packages' metadata (this venv holds the pins)."""
+    pins = read_pins(REQUIREMENTS)
+    unpinned = set()
+    for package in pins:
+        for line in importlib.metadata.distribution(package).requires or ():
+            requirement, name = Requirement(line), canonicalize_name(Requirement(line).name)
+            applies = requirement.marker is None or requirement.marker.evaluate({"extra": ""})
+            if applies and name not in pins:
+                unpinned.add(f"{name} (needed by {package})")
+    assert sorted(unpinned) == []
 
 
 @pytest.fixture(scope="module")
