@@ -227,15 +227,16 @@ def choose_engine(
         try:
             predictor = builders[name]()
             rows = validation_rows(metadata, cards, tree_onnx.split_points(estimator))
-            wrong, difference = _mismatches(predictor, baseline, rows, cards, max_rows)
+            wrong, compared, difference = _mismatches(predictor, baseline, rows, cards, max_rows)
         except Exception as exc:  # ImportError, UnsupportedModel, onnxruntime's own errors: try the next engine
             log.warning("approval odds: %s is unavailable (%s: %s)", name, type(exc).__name__, _first_line(exc))
             continue
         if wrong:
             log.warning(
-                "approval odds: %s differs from sklearn on %d of %d validation rows (by up to %.3g)",
+                "approval odds: %s differs from sklearn on %d of %d odds of %d validation rows (by up to %.3g)",
                 name,
                 wrong,
+                compared,
                 len(rows),
                 difference,
             )
@@ -286,9 +287,9 @@ def _first_line(exc: Exception) -> str:
 
 def _mismatches(
     predictor: Predictor, baseline: RowPredictor, rows: np.ndarray, cards: np.ndarray | None, chunk: int
-) -> tuple[int, float]:
-    """(rows whose odds differ from sklearn's in any bit, the largest difference) over rows scored the ways serving
-    scores them: single rows, `chunk`-row calls, and applicants crossed with every card of the catalogue."""
+) -> tuple[int, int, float]:
+    """(odds that differ from sklearn's in any bit, odds compared, the largest difference) over rows scored the ways
+    serving scores them: single rows, `chunk`-row calls, and applicants crossed with every card of the catalogue."""
     if isinstance(predictor, SizeRouted):  # its large calls go to sklearn itself: check its own engine on every row
         predictor = predictor.small
     singles = rows[:SINGLE_ROW_CHECKS]
@@ -306,7 +307,7 @@ def _mismatches(
     served, reference = np.concatenate(got), np.concatenate(expected)
     wrong = served != reference
     wrong |= np.isnan(served) | np.isnan(reference)
-    return int(np.count_nonzero(wrong)), float(np.max(np.abs(served - reference), initial=0.0))
+    return int(np.count_nonzero(wrong)), len(reference), float(np.max(np.abs(served - reference), initial=0.0))
 
 
 def check_limit(splits: np.ndarray) -> int:
