@@ -154,7 +154,7 @@ class PairTreePredictor:
 
     def _odds(self, exits: np.ndarray) -> np.ndarray:
         """Exit masks (... x trees) → probabilities (...)."""
-        exits = np.moveaxis(exits, -1, 0)  # trees first, so they are summed in tree order
+        exits = np.ascontiguousarray(np.moveaxis(exits, -1, 0))  # trees first (outer), summed in tree order
         offsets = self.offsets.reshape(-1, *[1] * (exits.ndim - 1))
         if self.by_mask:
             index = exits + offsets
