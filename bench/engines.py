@@ -15,7 +15,7 @@ import functools
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -90,7 +90,7 @@ def measure(name: str, model_dir: Path, budget_s: float) -> EngineRow:
     return EngineRow(name, shape, describe(chosen), check_seconds, verdict.rows_checked, **timings)
 
 
-def _interleaved(calls: dict[str, Callable[[], object]], repeats: int, budget_s: float) -> dict[str, float]:
+def _interleaved(calls: Mapping[str, Callable[[], object]], repeats: int, budget_s: float) -> dict[str, float]:
     """Best seconds of each call, timed in alternation so that other load on the host hits both alike."""
     best = dict.fromkeys(calls, float("inf"))
     until = time.perf_counter() + budget_s

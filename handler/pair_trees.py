@@ -57,6 +57,15 @@ class _Splits:
 
 
 @dataclass(frozen=True)
+class _States:
+    """With 8-leaf masks, every exit mask a tree's applicant splits can produce ("states"), numbered across trees."""
+
+    trees: np.ndarray  # intp, the tree of each state
+    masks: np.ndarray  # uint8, its mask
+    of: np.ndarray  # intp (trees * 256): the number of tree t's state with mask m at t*256 + m
+
+
+@dataclass(frozen=True)
 class _CardHalf:
     """What a catalogue's cards contribute, computed once per catalogue."""
 
@@ -77,10 +86,7 @@ class PairTreePredictor:
     leaf_values: np.ndarray  # float64, flat: tree t's entries at offsets[t]; learning rate applied
     offsets: np.ndarray  # intp, per tree
     by_mask: bool  # leaf_values holds 256 entries per tree, indexed by the whole exit mask; else by leaf number
-    # With 8-leaf masks, every exit mask a tree's applicant splits can produce ("states"), numbered across trees:
-    state_trees: np.ndarray | None = None  # intp, the tree of each state
-    state_masks: np.ndarray | None = None  # uint8, its mask
-    state_of: np.ndarray | None = None  # intp (trees * 256): the number of tree t's state with mask m at t*256 + m
+    states: _States | None = None  # with 8-leaf masks
     kind: str = "pair-trees"
     _card_halves: dict[int, tuple[np.ndarray, _CardHalf]] = field(default_factory=dict, repr=False)
 
@@ -97,8 +103,8 @@ class PairTreePredictor:
         entries: tuple[list[tuple[int, int, float, int]], ...] = ([], [])  # (tree, column, threshold, mask)
         leaf_values = np.zeros((len(trees), leaves), dtype=np.float64)
         for index, tree in enumerate(trees):
-            for half in entries:
-                half.append((index, 0, np.inf, (1 << leaves) - 1))  # sentinel: x > inf is never true
+            for side in entries:
+                side.append((index, 0, np.inf, (1 << leaves) - 1))  # sentinel: x > inf is never true
             first, last, order = _leaf_spans(tree)
             leaf_values[index, : len(order)] = estimator.learning_rate * tree.value[order, 0, 0]
             for node in np.flatnonzero(tree.children_left != LEAF):
@@ -119,7 +125,7 @@ class PairTreePredictor:
             leaf_values=table.reshape(-1),
             offsets=np.arange(0, table.size, table.shape[1], dtype=np.intp),
             by_mask=by_mask,
-            **(_applicant_states(applicant_splits) if by_mask else {}),
+            states=_applicant_states(applicant_splits) if by_mask else None,
         )
 
     def grid_odds(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -131,8 +137,8 @@ class PairTreePredictor:
         card_exits = half.exits[rows]
         for start in range(0, len(applicants), step):
             exits = self.applicant_splits.exits(applicants[start : start + step])
-            if half.sums is not None:
-                states = self.state_of[exits + self.offsets]  # (applicants x trees)
+            if half.sums is not None and self.states is not None:
+                states = self.states.of[exits + self.offsets]  # (applicants x trees)
                 odds[start : start + step] = expit(in_tree_order(half.sums.take(states.T, axis=0))[:, rows])
             else:
                 odds[start : start + step] = self._odds(exits[:, np.newaxis, :] & card_exits[np.newaxis, :, :])
@@ -173,12 +179,11 @@ class PairTreePredictor:
 
     def _new_card_half(self, cards: np.ndarray) -> _CardHalf:
         exits = self.card_splits.exits(cards)
-        if self.state_trees is None or len(self.state_trees) * len(cards) > MAX_STATE_SUMS:
+        states = self.states
+        if states is None or len(states.trees) * len(cards) > MAX_STATE_SUMS:
             return _CardHalf(exits, None)
         # The leaf each (applicant state, card) pair exits at, as an index into the 256-entry-per-tree table.
-        index = self.offsets[self.state_trees, np.newaxis] + (
-            self.state_masks[:, np.newaxis] & exits[:, self.state_trees].T
-        )
+        index = self.offsets[states.trees, np.newaxis] + (states.masks[:, np.newaxis] & exits[:, states.trees].T)
         return _CardHalf(exits, self.leaf_values[index])
 
 
@@ -195,10 +200,11 @@ def in_tree_order(values: np.ndarray) -> np.ndarray:
     return np.add.accumulate(values, axis=0)[-1]
 
 
-def _applicant_states(splits: _Splits) -> dict[str, np.ndarray]:
+def _applicant_states(splits: _Splits) -> _States:
     """Every AND of a subset of each tree's applicant-split masks: the exit masks one applicant can produce."""
     ends = [*splits.tree_starts[1:].tolist(), len(splits.masks)]
-    trees, masks = [], []
+    trees: list[int] = []
+    masks: list[int] = []
     state_of = np.zeros((len(ends), 1 << 8), dtype=np.intp)
     for tree, (start, end) in enumerate(zip(splits.tree_starts.tolist(), ends, strict=True)):
         reachable = {0xFF}  # no split says "no"; the tree's sentinel entry is that mask too
@@ -208,11 +214,7 @@ def _applicant_states(splits: _Splits) -> dict[str, np.ndarray]:
             state_of[tree, state] = len(masks)
             trees.append(tree)
             masks.append(state)
-    return {
-        "state_trees": np.array(trees, dtype=np.intp),
-        "state_masks": np.array(masks, dtype=np.uint8),
-        "state_of": state_of.reshape(-1),
-    }
+    return _States(np.array(trees, dtype=np.intp), np.array(masks, dtype=np.uint8), state_of.reshape(-1))
 
 
 def _leaf_spans(tree: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -49,7 +49,10 @@ ENGINES = ("pair-trees", "onnxruntime", "sklearn")  # each falls back to the one
 
 
 class Predictor(Protocol):
-    kind: str
+    @property
+    def kind(self) -> str:
+        """The engine's name, as logs and PREDICTION_ENGINE say it."""
+        ...
 
     def approval_odds(self, pairs: np.ndarray) -> np.ndarray:
         """Probability of approval (class 1), float64, one per row of the (rows x feature_order) matrix."""
@@ -205,13 +208,14 @@ def choose_engine(
     if max_rows < 1:
         raise ValueError("max_rows must be at least 1")
     layout = PairLayout.of(metadata)
-    baseline = RowPredictor(SklearnPredictor.of(estimator), layout)
+    sklearn = SklearnPredictor.of(estimator)
+    baseline = RowPredictor(sklearn, layout)
     builders: dict[str, Callable[[], Predictor]] = {
         "pair-trees": lambda: _pair_trees_for_shape(
             PairTreePredictor.build(estimator, layout.applicant_columns, layout.card_columns), baseline
         ),
         "onnxruntime": lambda: RowPredictor(
-            OnnxPredictor(onnx_session(compile_model(estimator)), baseline.engine, max_rows), layout
+            OnnxPredictor(onnx_session(compile_model(estimator)), sklearn, max_rows), layout
         ),
     }
     candidates = ENGINES[ENGINES.index(engine) : -1]

@@ -58,9 +58,9 @@ def raw_score_onnx(estimator: Any) -> bytes:
     from onnx import TensorProto, helper, numpy_helper
 
     check_supported(estimator)
-    nodes = sum(int(tree.tree_.node_count) for (tree,) in estimator.estimators_)
-    if nodes > MAX_NODES:
-        raise UnsupportedModel(f"{nodes:,} tree nodes exceed the {MAX_NODES:,} an ONNX graph is built for at start")
+    node_count = sum(int(tree.tree_.node_count) for (tree,) in estimator.estimators_)
+    if node_count > MAX_NODES:
+        raise UnsupportedModel(f"{node_count:,} tree nodes exceed the {MAX_NODES:,} an ONNX graph is built for")
     n_features = int(estimator.n_features_in_)
     # Constant base log-odds (the init estimator's prior); folded into the first tree's leaves because opset-5
     # TreeEnsemble has no base_values. (base + learning_rate * value) is also sklearn's first rounding step, and

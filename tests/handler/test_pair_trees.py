@@ -148,7 +148,7 @@ def test_a_catalogue_too_large_for_the_state_table_is_scored_pair_by_pair(monkey
     people, cards = applicants(rng, 40), catalogue(rng)
     expected = estimator.predict_proba(pairs_of(people, cards))[:, 1]
     assert predictor._card_half(cards).sums is not None
-    monkeypatch.setattr(pair_trees, "MAX_STATE_SUMS", len(predictor.state_trees) * len(cards) - 1)
+    monkeypatch.setattr(pair_trees, "MAX_STATE_SUMS", len(predictor.states.trees) * len(cards) - 1)
     bigger = cards.copy()  # another catalogue, built under the lower limit
     assert predictor._card_half(bigger).sums is None
     for matrix in (cards, bigger):
