@@ -252,7 +252,7 @@ def test_deep_trees_go_to_pair_trees_for_small_calls_and_to_sklearn_for_large_on
     assert answered == [PairTreePredictor, PairTreePredictor, RowPredictor]
 
 
-def test_depth_3_trees_stay_with_pair_trees_at_every_size(small):
+def test_trees_of_up_to_8_leaves_stay_with_pair_trees_at_every_call_size(small):
     assert isinstance(load(small), PairTreePredictor)
 
 
