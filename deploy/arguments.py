@@ -18,6 +18,11 @@ IMAGE_URI = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+(:[\w.-]{1,128}|@sha25
 ECR_REPOSITORY = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A KMS key id, key ARN, alias name or alias ARN (what DataCaptureConfig's KmsKeyId accepts).
+KMS_KEY = re.compile(
+    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[\w/+=,.@-]{1,250}"
+    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/[\w-]{1,128}|alias/[\w/+=,.@-]{1,250}))$"
+)
 
 
 def _matching(pattern: re.Pattern[str], expected: str) -> Callable[[str], str]:
@@ -37,6 +42,7 @@ image_uri = _matching(
 )
 ecr_repository = _matching(ECR_REPOSITORY, "an ECR repository name (lower-case letters, digits, . _ - and /)")
 account_id = _matching(ACCOUNT_ID, "a 12-digit AWS account id")
+kms_key = _matching(KMS_KEY, "a KMS key id, key ARN, alias/name or alias ARN")
 
 
 def s3_uri(raw: str) -> S3Location:

@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 import config
 from config.settings import MEDIA_TYPES
 from deploy import arguments, autoscaling, ecr, package, sagemaker, transform
+from deploy.data_capture import DataCaptureSpec
 from deploy.errors import DeployError
 from deploy.s3 import S3Location
 
@@ -95,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--instance-count", type=arguments.int_in(1, 100), default=1)
     sub.add_argument("--variant-name", type=arguments.sagemaker_name, default="AllTraffic")
     sub.add_argument("--wait", action="store_true", help="block until the endpoint is InService")
+    sub.add_argument(
+        "--metrics",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="EMF metrics in CloudWatch, with this endpoint and variant as dimensions (default: on)",
+    )
+    capture = sub.add_argument_group("data capture (requests and responses to S3, for audit and monitoring)")
+    capture.add_argument("--data-capture-s3-uri", type=arguments.s3_uri, help="s3:// prefix; turns capture on")
+    capture.add_argument(
+        "--data-capture-percent", type=arguments.int_in(1, 100), default=100, help="sampled share of requests"
+    )
+    capture.add_argument("--data-capture-kms-key", type=arguments.kms_key, help="KMS key encrypting the capture")
 
     sub = command("autoscale", _autoscale, "scale an endpoint variant on invocations per instance")
     sub.add_argument("--endpoint-name", type=arguments.sagemaker_name, required=True)
@@ -195,12 +208,26 @@ def _model(args: argparse.Namespace, clients: Clients) -> dict[str, str]:
 
 
 def _deploy(args: argparse.Namespace, clients: Clients) -> dict[str, str]:
+    if args.metrics:
+        # SageMaker tells a container neither its endpoint nor its variant: pass them; explicit --env values win.
+        metrics_env = [
+            ("METRICS_EMF", "true"),
+            ("METRICS_ENDPOINT_NAME", args.endpoint_name),
+            ("METRICS_VARIANT_NAME", args.variant_name),
+        ]
+        args.env = metrics_env + list(args.env)
+    if args.data_capture_s3_uri is None and args.data_capture_kms_key is not None:
+        raise DeployError("--data-capture-kms-key only goes with --data-capture-s3-uri")
+    capture = None
+    if args.data_capture_s3_uri is not None:
+        capture = DataCaptureSpec(args.data_capture_s3_uri, args.data_capture_percent, args.data_capture_kms_key)
     spec = sagemaker.EndpointSpec(
         endpoint_name=args.endpoint_name,
         model=_model_spec(args, clients),
         instance_type=args.instance_type,
         instance_count=args.instance_count,
         variant_name=args.variant_name,
+        data_capture=capture,
     )
     deployment = sagemaker.deploy_endpoint(clients("sagemaker"), spec)
     if args.wait:

@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
 
+from deploy.data_capture import DataCaptureSpec
 from deploy.errors import DeployError
 
 MAX_NAME_LENGTH = 63
@@ -41,6 +42,7 @@ class EndpointSpec:
     instance_type: str
     instance_count: int
     variant_name: str = "AllTraffic"
+    data_capture: DataCaptureSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,13 @@ def ensure_endpoint_config(sagemaker: Any, spec: EndpointSpec, model_name: str) 
         "InitialInstanceCount": spec.instance_count,
         "InitialVariantWeight": 1.0,
     }
-    name = versioned_name(spec.endpoint_name, {"variants": [variant]})
+    content: dict[str, Any] = {"variants": [variant]}
+    if spec.data_capture is not None:
+        content["data_capture"] = spec.data_capture.config()
+    name = versioned_name(spec.endpoint_name, content)
     if not _exists(sagemaker.describe_endpoint_config, EndpointConfigName=name):
-        sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
+        extra = {"DataCaptureConfig": content["data_capture"]} if spec.data_capture is not None else {}
+        sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant], **extra)
     return name
 
 

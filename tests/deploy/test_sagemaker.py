@@ -43,7 +43,13 @@ def test_first_deploy_creates_model_config_and_endpoint(aws: Aws, capsys: pytest
         "PrimaryContainer": {
             "Image": IMAGE,
             "ModelDataUrl": MODEL_DATA,
-            "Environment": {"LOG_LEVEL": "DEBUG", "CARD_VARIABLES_S3_URI": CARDS},
+            "Environment": {
+                "METRICS_EMF": "true",  # EMF metrics on, with the endpoint and variant as their dimensions
+                "METRICS_ENDPOINT_NAME": "approval-odds",
+                "METRICS_VARIANT_NAME": "AllTraffic",
+                "LOG_LEVEL": "DEBUG",
+                "CARD_VARIABLES_S3_URI": CARDS,
+            },
         },
         "ExecutionRoleArn": ROLE,
     }
