@@ -15,6 +15,7 @@ from batch.split import MiniBatch
 # SageMaker's defaults when neither the job nor the container says (CreateTransformJob documentation).
 DEFAULT_PAYLOAD_MB = 6
 DEFAULT_CONCURRENCY = 1
+ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
 RETRIES = 3  # SageMaker retries a failed invocation up to 3 times (ModelClientConfig.InvocationsMaxRetries)
 RETRY_PAUSE_SECONDS = 1.0  # doubled after each failed attempt: 1, 2, 4 s
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -54,11 +55,14 @@ class Invoker:
     content_type: str
     accept: str
     timeout_seconds: float = 600.0  # SageMaker's default InvocationsTimeoutInSeconds
+    custom_attributes: str | None = None  # X-Amzn-SageMaker-Custom-Attributes, e.g. "reasons=4"
     retries: int = RETRIES
     pause_seconds: float = RETRY_PAUSE_SECONDS
 
     def __call__(self, batch: MiniBatch, file: str) -> bytes:
         headers = {"Content-Type": self.content_type, "Accept": self.accept}
+        if self.custom_attributes:
+            headers[ATTRIBUTES_HEADER] = self.custom_attributes
         failure = ""
         for attempt in range(self.retries + 1):
             if attempt:

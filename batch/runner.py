@@ -146,7 +146,13 @@ def _job(args: argparse.Namespace) -> Job:
             f"{concurrency} concurrent transforms x {payload} MB = {payload * concurrency} MB: SageMaker allows at "
             f"most {MAX_TOTAL_PAYLOAD_MB} MB"
         )
-    invoke = Invoker(args.url.rstrip("/"), args.content_type, args.accept, timeout_seconds=args.timeout)
+    invoke = Invoker(
+        args.url.rstrip("/"),
+        args.content_type,
+        args.accept,
+        timeout_seconds=args.timeout,
+        custom_attributes=args.custom_attributes,
+    )
     return Job(invoke, payload * MB, concurrency, args.csv_header)
 
 
@@ -177,6 +183,11 @@ def _parser() -> argparse.ArgumentParser:
         "--csv-header",
         action="store_true",
         help="the first line of each file is a CSV header: sent with every mini-batch, not scored, not in the output",
+    )
+    parser.add_argument(
+        "--custom-attributes",
+        help='options for every request, as SageMaker custom attributes, e.g. "reasons=4; cards=a,b" (reason codes '
+        "need --accept application/jsonlines)",
     )
     parser.add_argument(
         "--timeout", type=int_in(1, 3600), default=600, help="seconds per request (default %(default)s)"

@@ -57,6 +57,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=5, help="seconds of discarded load per server and request")
     parser.add_argument("--concurrency", default="1,4,16", help="comma-separated connection counts")
     parser.add_argument("--servers", default=",".join(SERVERS), help="subset of ours,reference,ceiling")
+    parser.add_argument("--requests", help="comma-separated subset of the request types (default: all)")
     parser.add_argument("--batch-rows", type=int, default=100_000, help="applicants in the batch request; 0 skips")
     parser.add_argument("--batch-repeats", type=int, default=3, help="timed batch requests (best counts)")
     parser.add_argument("--settle", type=float, default=60.0, help="max seconds to wait for an idle host per phase")
@@ -90,7 +91,8 @@ class Bench:
         self.args = args
         self.metadata = metadata
         self.workdir = workdir
-        self.requests = request_types(metadata)
+        chosen = args.requests.split(",") if args.requests else None
+        self.requests = [request for request in request_types(metadata) if chosen is None or request.name in chosen]
         self.lock = HostLock()
         self.report = Report(
             request_names=[request.name for request in self.requests],
@@ -178,6 +180,8 @@ class Bench:
 
     def measure(self, server: str, url: str) -> None:
         for request in self.requests:
+            if request.ours_only and server != OURS:
+                continue
             problem = check_answer(url, request, per_applicant=server != CEILING)  # the null handler scores nothing
             if problem is not None:  # never benchmark a server that answers with errors
                 for concurrency in self.args.concurrency:

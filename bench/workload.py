@@ -37,6 +37,7 @@ class RequestType:
     content_type: str
     accept: str
     applicants: int
+    ours_only: bool = False  # a feature the reference and ceiling servers do not have (reason codes)
 
 
 def feature_columns(metadata: ModelMetadata, n: int, seed: int = 7) -> dict[str, np.ndarray]:
@@ -81,15 +82,18 @@ def json_applicants(metadata: ModelMetadata, n: int, seed: int = 7) -> list[dict
 
 
 def request_types(metadata: ModelMetadata) -> list[RequestType]:
-    """The three request shapes of issue 7's table."""
+    """The three request shapes of issue 7's table, and issue 12's: the JSON one with 4 reason codes per card."""
+    one = json_applicants(metadata, 1)
     return [
+        RequestType("json-1", "1 applicant x all cards, JSON", json.dumps({"applicants": one}).encode(), JSON, JSON, 1),
         RequestType(
-            "json-1",
-            "1 applicant x all cards, JSON",
-            json.dumps({"applicants": json_applicants(metadata, 1)}).encode(),
+            "json-1-reasons",
+            "the same with reasons=4",
+            json.dumps({"applicants": one, "reasons": 4}).encode(),
             JSON,
             JSON,
             1,
+            ours_only=True,
         ),
         RequestType("csv-50", "50 applicants, CSV", csv_body(metadata, 50), CSV, CSV, 50),
         RequestType("csv-1000", "1,000-line batch, CSV", csv_body(metadata, 1000), CSV, CSV, 1000),

@@ -72,6 +72,7 @@ class Settings:
     batch_strategy: str = "MULTI_RECORD"
     max_concurrent_transforms: int | None = None
     default_cards: tuple[str, ...] | None = None
+    default_reasons: int | None = None  # reason codes per card when a request asks for none (batch jobs)
     # Metrics: EMF lines on stdout (off unless METRICS_EMF), snapshots for GET /metrics (always).
     metrics_emf: bool = False
     metrics_namespace: str = "ApprovalOdds"
@@ -290,6 +291,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
         default_cards=_parsed(
             env, ("DEFAULT_CARDS",), _card_list, None, "comma-separated, distinct, non-empty card ids"
         ),
+        default_reasons=_parsed(env, ("DEFAULT_REASONS",), _int_in(1, 8), None, "a whole number 1-8"),
         metrics_emf=_parsed(env, ("METRICS_EMF",), _boolean, False, "true or false"),
         metrics_namespace=_parsed(
             env, ("METRICS_NAMESPACE",), _namespace, "ApprovalOdds", "a CloudWatch namespace (1-255, not AWS/...)"

@@ -28,6 +28,7 @@ import orjson
 
 from handler.errors import RequestError
 from handler.media import CSV, JSON, JSONLINES
+from handler.reasons import Reasons
 from handler.scoring import Prediction
 
 JSON_DECIMALS = 15
@@ -121,7 +122,7 @@ def odds_text(odds: np.ndarray, decimals: int) -> np.ndarray:
 def _results(prediction: Prediction, separator: bytes, head: bytes = b"", tail: bytes = b"") -> bytes:
     odds = _checked(prediction.odds)
     if prediction.reasons is not None:
-        return _explained_results(prediction, odds, separator, head, tail)
+        return _explained_results(prediction, prediction.reasons, odds, separator, head, tail)
     writer = _small_results if odds.size <= SMALL_RESULTS else _array_results
     return writer(prediction, odds, separator, head, tail)
 
@@ -137,9 +138,10 @@ def _small_results(prediction: Prediction, odds: np.ndarray, separator: bytes, h
     return head + separator.join(results) + tail
 
 
-def _explained_results(prediction: Prediction, odds: np.ndarray, separator: bytes, head: bytes, tail: bytes) -> bytes:
+def _explained_results(
+    prediction: Prediction, reasons: Reasons, odds: np.ndarray, separator: bytes, head: bytes, tail: bytes
+) -> bytes:
     """_small_results with each card entry's reasons; only requests that ask for reasons come here."""
-    reasons = prediction.reasons
     prefixes = _card_prefix_bytes(prediction.card_ids)
     codes = [code.prefix for code in reasons.codes]
     values = odds.tolist()
@@ -221,7 +223,7 @@ def _scaled(odds: np.ndarray, decimals: int) -> np.ndarray:
 def _product_error(a: np.ndarray, b: float, product: np.ndarray) -> np.ndarray:
     """a x b - product, exactly (Dekker's TwoProduct with Veltkamp's split; no overflow or underflow here)."""
     a_high, a_low = _split(a)
-    b_high, b_low = _split(np.float64(b))
+    b_high, b_low = _split(np.asarray(b))
     return ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
 
 

@@ -50,7 +50,7 @@ def predict_fn(request: ScoringRequest, model: Model) -> Prediction:
         model.refresher.refresh_now()
     catalog = model.catalogs.current  # once: the odds and their reasons must come from the same catalogue
     prediction = score(model.artifact, catalog, request, model.settings.default_cards)
-    return with_reasons(prediction, model.explainer, catalog, request, model.settings.default_cards)
+    return with_reasons(prediction, model.explainer, catalog, request, model.settings)
 
 
 def output_fn(prediction: Prediction, accept: str) -> tuple[bytes, str]:

@@ -113,12 +113,12 @@ class Explainer:
 
 
 def with_reasons(
-    prediction: Prediction, explainer: Explainer, catalog: Catalog, request: ScoringRequest, default: Any
+    prediction: Prediction, explainer: Explainer, catalog: Catalog, request: ScoringRequest, settings: Any
 ) -> Prediction:
-    """The prediction with the request's reasons (none asked: the prediction as it is). `catalog` must be the one
-    the prediction was scored on, so the cards are the same."""
-    if request.reasons is None:
+    """The prediction with the request's reasons, else DEFAULT_REASONS' (neither: the prediction as it is).
+    `catalog` must be the one the prediction was scored on, so the cards are the same."""
+    limit = request.reasons if request.reasons is not None else settings.default_reasons
+    if limit is None:
         return prediction
-    rows = select_cards(catalog, request.cards, default)
-    reasons = explainer.explain(request.features, catalog.features, rows, request.reasons)
-    return dataclasses.replace(prediction, reasons=reasons)
+    rows = select_cards(catalog, request.cards, settings.default_cards)
+    return dataclasses.replace(prediction, reasons=explainer.explain(request.features, catalog.features, rows, limit))

@@ -153,29 +153,49 @@ class _Tests:
 
 
 @dataclass
+class _Tables:
+    """The tables engine: row offsets[t] + code holds tree t's contributions when its splits go `code`'s ways, and
+    the split tests that give a pair's code from its applicant half (per request) and card half (per catalogue)."""
+
+    rows: np.ndarray  # float64 (trees * 2^max_splits x applicant features + 1)
+    offsets: np.ndarray  # intp, per tree
+    applicant_tests: _Tests
+    card_tests: _Tests
+    _card_codes: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def grid(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        # The two halves' split bits are disjoint, so OR is addition; trees first: summing the first axis is fast.
+        codes = self._card_half(cards)[:, np.newaxis, rows] + self.applicant_tests.codes(applicants).T[:, :, np.newaxis]
+        return self.rows.take(codes, axis=0).sum(axis=0)  # (trees x applicants x cards x width) summed over trees
+
+    def _card_half(self, cards: np.ndarray) -> np.ndarray:
+        """(trees x cards): each tree's table offset plus the card's split bits, computed once per catalogue."""
+        cached = self._card_codes.get(id(cards))
+        if cached is None or cached[0] is not cards:
+            if len(self._card_codes) >= CACHED_CATALOGS:
+                self._card_codes.pop(next(iter(self._card_codes)))
+            codes = np.ascontiguousarray((self.card_tests.codes(cards) + self.offsets).T)
+            cached = self._card_codes[id(cards)] = (cards, codes)
+        return cached[1]
+
+
+@dataclass
 class TreeExplainer:
     """Contributions to the raw margin of every applicant x card pair of a binary log-loss
     GradientBoostingClassifier: one per applicant feature (metadata order), then one for all card features together
     (the applicant cannot change the card; it closes the sum). `base` + the sum of a pair's row = its raw margin."""
 
-    kind: str  # "tables" or "paths"
     base: float
     n_features: int
     applicant_columns: np.ndarray  # position of each applicant feature in the estimator's input
     card_columns: np.ndarray
     paths: list[_Paths]
-    # The tables engine: row t * 2^max_splits + code holds tree t's contributions when its splits go `code`'s ways.
-    tables: np.ndarray | None = None  # float64 (trees * 2^max_splits x applicant features + 1)
-    offsets: np.ndarray | None = None  # intp, per tree
-    applicant_tests: _Tests | None = None
-    card_tests: _Tests | None = None
-    _card_codes: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    tables: _Tables | None = None  # None: the paths engine
 
     @classmethod
     def build(cls, estimator: Any, applicant_columns: np.ndarray, card_columns: np.ndarray) -> TreeExplainer:
         paths, base, splits = decompose(estimator)
         explainer = cls(
-            kind="paths",
             base=base,
             n_features=int(estimator.n_features_in_),
             applicant_columns=np.asarray(applicant_columns, dtype=np.intp),
@@ -183,10 +203,13 @@ class TreeExplainer:
             paths=paths,
         )
         most = max(1, *splits)
-        if most <= TABLE_SPLITS and len(splits) * (1 << most) * (len(applicant_columns) + 1) <= MAX_TABLE_VALUES:
-            explainer.kind = "tables"
-            explainer._tabulate(estimator, most)
+        if most <= TABLE_SPLITS and len(splits) * (1 << most) * explainer.width <= MAX_TABLE_VALUES:
+            explainer.tables = explainer._tabulate(estimator, most)
         return explainer
+
+    @property
+    def kind(self) -> str:
+        return "paths" if self.tables is None else "tables"
 
     @property
     def width(self) -> int:
@@ -194,19 +217,20 @@ class TreeExplainer:
         return len(self.applicant_columns) + 1
 
     def describe(self) -> str:
-        how = "one table row per tree" if self.kind == "tables" else "every path evaluated per pair (slower)"
+        how = "every path evaluated per pair (slower)" if self.tables is None else "one table row per tree"
         return f"exact path-dependent TreeSHAP, {how}"
 
     def grid(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """(applicants x len(rows) x width) contributions: each applicant (applicant features, metadata order) with
         each selected row of `cards`, a catalogue's read-only card feature matrix (card half cached per catalogue)."""
         out = np.empty((len(applicants), len(rows), self.width), dtype=np.float64)
-        per_pair = len(self.offsets) * self.width if self.kind == "tables" else sum(p.features.size for p in self.paths)
+        tables = self.tables
+        per_pair = sum(p.features.size for p in self.paths) if tables is None else len(tables.offsets) * self.width
         step = max(1, VALUES_PER_CHUNK // (max(1, per_pair) * max(1, len(rows))))
         for start in range(0, len(applicants), step):
             block = applicants[start : start + step]
-            if self.kind == "tables":
-                out[start : start + step] = self._from_tables(block, cards, rows)
+            if tables is not None:
+                out[start : start + step] = tables.grid(block, cards, rows)
             else:
                 full = self.rows(self._pairs(block, cards[rows]))
                 part = out[start : start + step].reshape(len(full), self.width)
@@ -233,22 +257,7 @@ class TreeExplainer:
         pairs[:, self.card_columns] = np.tile(cards, (len(applicants), 1))
         return pairs
 
-    def _from_tables(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        # The two halves' split bits are disjoint, so OR is addition; trees first: summing the first axis is fast.
-        codes = self._card_half(cards)[:, np.newaxis, rows] + self.applicant_tests.codes(applicants).T[:, :, np.newaxis]
-        return self.tables.take(codes, axis=0).sum(axis=0)  # (trees x applicants x cards x width) summed over trees
-
-    def _card_half(self, cards: np.ndarray) -> np.ndarray:
-        """(trees x cards): each tree's table offset plus the card's split bits, computed once per catalogue."""
-        cached = self._card_codes.get(id(cards))
-        if cached is None or cached[0] is not cards:
-            if len(self._card_codes) >= CACHED_CATALOGS:
-                self._card_codes.pop(next(iter(self._card_codes)))
-            codes = np.ascontiguousarray((self.card_tests.codes(cards) + self.offsets).T)
-            cached = self._card_codes[id(cards)] = (cards, codes)
-        return cached[1]
-
-    def _tabulate(self, estimator: Any, most: int) -> None:
+    def _tabulate(self, estimator: Any, most: int) -> _Tables:
         """Each tree's contributions for every combination of its split directions (bit b: its b-th split goes
         right), and the split tests that give a pair's combination from its applicant and card halves."""
         trees = len(estimator.estimators_)
@@ -268,15 +277,13 @@ class TreeExplainer:
         entries: tuple[list[tuple[int, int, float, int]], ...] = ([], [])
         for index, (regressor,) in enumerate(estimator.estimators_):
             tree = regressor.tree_
-            for half in entries:
-                half.append((index, 0, np.inf, 0))
+            for sentinels in entries:
+                sentinels.append((index, 0, np.inf, 0))
             for bit, node in enumerate(np.flatnonzero(tree.children_left != LEAF)):
                 half, column = halves[int(tree.feature[node])]
                 entries[half].append((index, column, float(tree.threshold[node]), 1 << bit))
-        self.tables = tables.reshape(-1, self.width)
-        self.offsets = np.arange(trees, dtype=np.intp) << most
-        self.applicant_tests = _Tests.of(entries[0])
-        self.card_tests = _Tests.of(entries[1])
+        offsets = np.arange(trees, dtype=np.intp) << most
+        return _Tables(tables.reshape(-1, self.width), offsets, _Tests.of(entries[0]), _Tests.of(entries[1]))
 
 
 def _scatter(out: np.ndarray, columns: np.ndarray, values: np.ndarray) -> None:

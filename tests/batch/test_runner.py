@@ -3,6 +3,7 @@ one output line per input line, in order, with the odds of in-process scoring.""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -87,6 +88,42 @@ def test_json_lines_in_and_out(server, artifact, names, tmp_path):
     lines = (tmp_path / "out" / "a.jsonl.out").read_bytes().split(b"\n")
     assert len(lines) == len(table) + 1 and lines[-1] == b""
     assert all(line.startswith(b'{"applicant_id":null,"odds":[') for line in lines[:-1])
+
+
+def test_reason_codes_through_json_lines_in_and_out(server, artifact, names, tmp_path):
+    """Options for every mini-batch from --custom-attributes: 3 reasons per card, the top 2 cards."""
+    from handler.reasons import Explainer
+
+    table = applicant_table(3_000, 8)
+    (tmp_path / "a.jsonl").write_bytes(jsonl_lines(table, names))
+    jsonl = "application/jsonlines"
+    options = (
+        "--max-payload-mb",
+        "1",
+        "--content-type",
+        jsonl,
+        "--accept",
+        jsonl,
+        "--custom-attributes",
+        "reasons=3; top_k=2",
+    )
+    assert run(server, tmp_path / "a.jsonl", tmp_path / "out", *options) == 0
+    lines = (tmp_path / "out" / "a.jsonl.out").read_bytes().split(b"\n")[:-1]
+    assert len(lines) == len(table)
+    explainer = Explainer(artifact.estimator, artifact.metadata, artifact.applicant_columns, artifact.card_columns)
+    catalog = artifact.bundled_catalog
+    for row in (0, 1234, len(table) - 1):  # spread over mini-batches: the same reasons as in-process
+        result = json.loads(lines[row])
+        assert len(result["odds"]) == 2
+        for entry in result["odds"]:
+            position = catalog.index[entry["card_id"]]
+            expected = explainer.explain(table[row : row + 1], catalog.features, np.array([position]), 3)
+            wanted = [
+                (expected.codes[g].code, v)
+                for g, v in zip(expected.index[0, 0].tolist(), expected.contributions[0, 0].tolist(), strict=True)
+                if g >= 0
+            ]
+            assert [(reason["code"], reason["contribution"]) for reason in entry["reasons"]] == wanted
 
 
 def test_a_bad_line_stops_the_job_naming_its_line_in_the_file(server, names, tmp_path, capsys):

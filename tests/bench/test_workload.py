@@ -63,9 +63,11 @@ def test_bodies_are_reproducible_for_a_seed():
     assert csv_body(meta, 50, seed=3) != csv_body(meta, 50, seed=4)
 
 
-def test_the_three_request_types_of_the_table():
-    json_one, csv_50, csv_1000 = request_types(metadata())
+def test_the_request_types_of_the_table():
+    json_one, explained, csv_50, csv_1000 = request_types(metadata())
     assert (json_one.content_type, json_one.accept, json_one.applicants) == (JSON, JSON, 1)
     assert len(json.loads(json_one.body)["applicants"]) == 1
+    assert json.loads(explained.body) == {**json.loads(json_one.body), "reasons": 4}
+    assert explained.ours_only and not json_one.ours_only
     assert (csv_50.content_type, csv_50.accept, csv_50.body.count(b"\n")) == (CSV, CSV, 50)
     assert (csv_1000.applicants, csv_1000.body.count(b"\n")) == (1000, 1000)

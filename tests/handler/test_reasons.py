@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+import config
 from handler.errors import RequestError
 from handler.metadata import ModelMetadata
 from handler.reasons import Explainer, ReasonGroups, with_reasons
@@ -104,13 +105,29 @@ def test_with_reasons_follows_the_selected_cards_and_leaves_a_plain_request_alon
     explainer = explainer_of(artifact, artifact.metadata)
     catalog = artifact.bundled_catalog
     request = ScoringRequest(["a"], synthetic_applicants(1, seed=3), cards=(catalog.card_ids[9], catalog.card_ids[2]))
+    settings = config.from_env({})
     plain = score(artifact, catalog, request, None)
-    assert with_reasons(plain, explainer, catalog, request, None) is plain
+    assert with_reasons(plain, explainer, catalog, request, settings) is plain
     asked = dataclasses.replace(request, reasons=3)
-    explained = with_reasons(score(artifact, catalog, asked, None), explainer, catalog, asked, None)
+    explained = with_reasons(score(artifact, catalog, asked, None), explainer, catalog, asked, settings)
     assert explained.card_ids == (catalog.card_ids[2], catalog.card_ids[9])  # catalogue order
     every = explainer.explain(request.features, catalog.features, np.arange(len(catalog)), 3)
     assert np.array_equal(explained.reasons.index[0], every.index[0, [2, 9]])
+
+
+def test_default_reasons_apply_when_a_request_asks_for_none(artifact):
+    explainer = explainer_of(artifact, artifact.metadata)
+    catalog = artifact.bundled_catalog
+    settings = config.from_env({"DEFAULT_REASONS": "2", "DEFAULT_CARDS": ",".join(catalog.card_ids[:5])})
+    request = ScoringRequest(["a"], synthetic_applicants(1, seed=3))
+    explained = with_reasons(
+        score(artifact, catalog, request, settings.default_cards), explainer, catalog, request, settings
+    )
+    assert explained.reasons.index.shape == (1, 5, 2)
+    asked = dataclasses.replace(request, reasons=5)
+    assert with_reasons(
+        score(artifact, catalog, asked, None), explainer, catalog, asked, settings
+    ).reasons.index.shape == (1, 5, 5)
 
 
 def test_a_model_that_is_not_a_gradient_boosted_ensemble_refuses_reasons(artifact, caplog):

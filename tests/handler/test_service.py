@@ -231,3 +231,95 @@ def test_applicant_values_never_reach_the_logs(mms, names):
     logs = mms.log_text() + "".join(p.read_text(errors="replace") for p in mms.workdir.glob("logs/*") if p.is_file())
     for planted in ("7654321", "87.123", "187.123"):
         assert planted not in logs
+
+
+def in_process_reasons(artifact, rows, names, cards, limit):
+    """What the server should say: the same Explainer in this process, per applicant {card: [(code, contribution)]}."""
+    from handler.reasons import Explainer
+
+    explainer = Explainer(artifact.estimator, artifact.metadata, artifact.applicant_columns, artifact.card_columns)
+    catalog = artifact.bundled_catalog
+    features = np.array([[float(row[name]) for name in names] for row in rows])
+    positions = np.array([catalog.index[card] for card in cards])
+    reasons = explainer.explain(features, catalog.features, positions, limit)
+    return [
+        {
+            card: [(reasons.codes[g].code, value) for g, value in zip(index, values, strict=True) if g >= 0]
+            for card, index, values in zip(
+                cards, reasons.index[a].tolist(), reasons.contributions[a].tolist(), strict=True
+            )
+        }
+        for a in range(len(rows))
+    ]
+
+
+def assert_reasons(results, expected, limit, top_k):
+    codes = {entry["code"] for entry in expected_codes()}
+    for result, wanted in zip(results, expected, strict=True):
+        assert len(result["odds"]) == top_k
+        for entry in result["odds"]:
+            reasons = entry["reasons"]
+            assert len(reasons) <= limit
+            assert [list(reason) for reason in reasons] == [["code", "feature", "text", "contribution"]] * len(reasons)
+            contributions = [reason["contribution"] for reason in reasons]
+            assert contributions == sorted(contributions) and all(value < 0 for value in contributions)
+            assert {reason["code"] for reason in reasons} <= codes
+            got = [(reason["code"], reason["contribution"]) for reason in reasons]
+            assert got == wanted[entry["card_id"]]  # exactly what the in-process engine says
+
+
+def expected_codes():
+    from training.reason_codes import DEFAULT_REASON_CODES
+
+    return DEFAULT_REASON_CODES.values()
+
+
+def test_reasons_in_a_json_body_with_top_k_and_a_card_subset(mms, artifact, names):
+    cards = list(artifact.bundled_catalog.active_ids[3:12])
+    rows = applicants(3)
+    body = {"applicants": rows, "cards": cards, "top_k": 4, "reasons": 4}
+    answer = invoke(mms, json.dumps(body).encode())
+    assert answer.status_code == 200, answer.text
+    catalog_order = [card for card in artifact.bundled_catalog.card_ids if card in cards]
+    expected = in_process_reasons(artifact, rows, names, catalog_order, 4)
+    assert_reasons(answer.json()["results"], expected, 4, 4)
+    plain = invoke(mms, json.dumps({**body, "reasons": None}).encode())
+    assert '"reasons"' not in plain.text
+    assert (
+        plain.json()["results"][0]["odds"][0]["approval_odds"]
+        == answer.json()["results"][0]["odds"][0]["approval_odds"]
+    )
+
+
+@pytest.mark.parametrize(("content_type", "header"), [(JSONL, False), (CSV, True)])
+def test_reasons_from_the_custom_attribute_for_json_lines_and_csv_input(mms, artifact, names, content_type, header):
+    rows = applicants(4)
+    cards = list(artifact.bundled_catalog.active_ids[:6])
+    body = "\n".join(json.dumps(row) for row in rows).encode() if content_type == JSONL else csv_body(rows, names, True)
+    attributes = f"reasons=2; top_k=3; cards={','.join(cards)}"
+    answer = invoke(mms, body, content_type, JSONL, **{ATTRIBUTES: attributes})
+    assert answer.status_code == 200, answer.text
+    results = [json.loads(line) for line in answer.text.split("\n")]
+    assert [result["applicant_id"] for result in results] == [row["applicant_id"] for row in rows]
+    assert_reasons(results, in_process_reasons(artifact, rows, names, cards, 2), 2, 3)
+
+
+def test_reasons_are_refused_with_csv_output_saying_which_types_carry_them(mms, names):
+    rows = applicants(1)
+    error = error_of(invoke(mms, csv_body(rows, names), CSV, CSV, **{ATTRIBUTES: "reasons=3"}), 406, "not_acceptable")
+    assert "application/json and application/jsonlines" in error["message"]
+    body = json.dumps({"applicants": rows, "reasons": 3}).encode()
+    error_of(invoke(mms, body, JSON, CSV), 406, "not_acceptable")
+
+
+@pytest.mark.parametrize("value", [0, 9, "3", 2.5])
+def test_a_bad_number_of_reasons_is_400_naming_the_field(mms, value):
+    body = json.dumps({"applicants": applicants(1), "reasons": value}).encode()
+    error = error_of(invoke(mms, body), 400, "invalid_value")
+    assert error["details"][0]["field"] == "reasons"
+    attribute = error_of(
+        invoke(mms, json.dumps({"applicants": applicants(1)}).encode(), **{ATTRIBUTES: f"reasons={value}"}),
+        400,
+        "invalid_value",
+    )
+    assert attribute["details"][0]["field"] == f"{ATTRIBUTES} reasons"

@@ -51,6 +51,11 @@ REQUESTS = [
     (CSV, JSONL, None, csv_text([planted()]), 200),
     (CSV, CSV, "top_k=2", csv_text([planted()], header=False), 200),
     (JSONL, JSON, None, jsonl_text([planted(), planted("PII-Qz7-id-2")]), 200),
+    # Reason codes: contributions are derived from the values, and the refusals quote the option, not the data.
+    (JSON, JSON, None, json.dumps({"applicants": [planted()], "reasons": 4}).encode(), 200),
+    (JSONL, JSONL, "reasons=3; top_k=2", jsonl_text([planted(), planted("PII-Qz7-id-2")]), 200),
+    (CSV, CSV, "reasons=2", csv_text([planted()]), 406),
+    (JSON, JSON, None, json.dumps({"applicant": planted(), "reasons": "PII-Kj2-attribute"}).encode(), 400),
     # Refused by the handler: out of range, wrong type, unknown field, unknown card, syntax, encoding, shape.
     (JSON, JSON, None, json.dumps({"applicants": [planted(age=AGE + 200)]}).encode(), 400),
     (JSON, JSON, None, json.dumps({"applicants": [planted(annual_income="PII-Wx4-income")]}).encode(), 400),
