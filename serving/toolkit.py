@@ -14,6 +14,7 @@ import importlib.resources
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 MODULE = "sagemaker_inference.model_server"
 
@@ -27,7 +28,7 @@ def resource_filename(package: str, resource: str) -> str:
     return str(root.joinpath(*filter(None, resource.split("/"))))
 
 
-def model_server() -> ModuleType:
+def model_server() -> Any:  # the toolkit ships no type information; callers set its private hooks
     """The toolkit's model_server module (imported once, then cached in sys.modules like any module)."""
     if MODULE in sys.modules:
         return sys.modules[MODULE]
