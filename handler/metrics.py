@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 STAGES = ("decode", "score", "encode")  # input_fn (with Accept negotiation), predict_fn, output_fn
 STATUS_CLASSES = ("2xx", "4xx", "5xx")
@@ -39,9 +39,6 @@ class Histogram:
             tuple(a - b for a, b in zip(self.counts, earlier.counts, strict=True)),
             tuple(a - b for a, b in zip(self.sums, earlier.sums, strict=True)),
         )
-
-
-EMPTY_HISTOGRAM = Histogram((0,) * (len(LATENCY_BOUNDS_MS) + 1), (0.0,) * (len(LATENCY_BOUNDS_MS) + 1))
 
 
 @dataclass(frozen=True)
@@ -78,13 +75,11 @@ class Snapshot:
             latency={stage: self.latency[stage].minus(earlier.latency[stage]) for stage in STAGES},
             applicants=self.applicants - earlier.applicants,
             pairs=self.pairs - earlier.pairs,
-            state=WorkerState(
-                **{
-                    **state.__dict__,
-                    "refresh_successes": state.refresh_successes - earlier.state.refresh_successes,
-                    "refresh_failures": state.refresh_failures - earlier.state.refresh_failures,
-                    "refresh_rejections": state.refresh_rejections - earlier.state.refresh_rejections,
-                }
+            state=replace(
+                state,
+                refresh_successes=state.refresh_successes - earlier.state.refresh_successes,
+                refresh_failures=state.refresh_failures - earlier.state.refresh_failures,
+                refresh_rejections=state.refresh_rejections - earlier.state.refresh_rejections,
             ),
         )
 
