@@ -17,12 +17,16 @@ Two engines, both exact:
   of each of its splits the pair goes, so each tree gets a table (2^splits x its features). The split directions
   split into an applicant half (per request) and a card half (per catalogue, cached, as in pair_trees), so a pair
   costs one OR, one table row per tree and a sum.
-- "paths" (anything else): every path's formula evaluated for every pair, vectorised over pairs and paths.
+- "paths" (anything else): every path evaluated for every pair, vectorised over pairs and paths; a path of m
+  distinct features has a table of its contributions for the 2^m combinations of its elements holding (within a
+  32 MB budget), else the formula is computed per pair. Measured one applicant x 41 cards: 2.4 ms for 40 trees of
+  depth 5, 16 ms for 100 trees of depth 6 (0.12 ms by the tables engine for the demo model's 300 of depth 3).
 Splits compare float32(x) <= threshold, as scikit-learn's trees do.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass, field
@@ -36,6 +40,7 @@ LEAF = -1
 TABLE_SPLITS = 10  # a tree with up to 10 splits: a 1,024-row table
 MAX_TABLE_VALUES = 1 << 23  # float64 entries of all trees' tables (64 MB); larger ensembles use the paths engine
 VALUES_PER_CHUNK = 1 << 18  # pairs x table entries (or path elements) per chunk: temporaries stay in cache
+MAX_PATH_TABLE_VALUES = 1 << 22  # float64 entries (32 MB) of the paths engine's per-path tables; beyond, the formula
 CACHED_CATALOGS = 4  # card halves kept: the live catalogue and the few it replaced (in-flight requests)
 
 
@@ -51,6 +56,29 @@ class _Paths:
     tree: np.ndarray  # intp (P)
     bit_mask: np.ndarray  # int64 (P x m): the element's split bits in its tree (node ordinal), when it has few splits
     bit_value: np.ndarray  # int64 (P x m): the directions those bits must have (1 = right)
+    # With few elements: every path's contributions for each of the 2^m combinations of its elements holding
+    # (bit e: element e holds), so a pair costs a look-up instead of the formula. None: the formula per pair.
+    table: np.ndarray | None = None  # float64 (P x 2^m x m)
+
+    def tabulated(self) -> _Paths:
+        m = self.features.shape[1]
+        one = ((np.arange(1 << m)[:, None] >> np.arange(m)) & 1).astype(np.float64)  # (2^m x m)
+        table = np.empty((len(self.value), 1 << m, m), dtype=np.float64)
+        step = max(1, VALUES_PER_CHUNK // (one.size or 1))
+        for start in range(0, len(self.value), step):
+            part = slice(start, start + step)
+            zero, count = self.zero[part], len(self.value[part])
+            weights = shapley_weights(zero, np.broadcast_to(one[:, None, :], (len(one), count, m)), self.value[part])
+            table[part] = weights.transpose(1, 0, 2)
+        return dataclasses.replace(self, table=table)
+
+    def contributions(self, values: np.ndarray) -> np.ndarray:
+        """(rows x P x m) contributions of rows whose element features are `values` (rows x P x m, float32-exact)."""
+        one = (values > self.low) & (values <= self.high)
+        if self.table is None:
+            return shapley_weights(self.zero, one.astype(np.float64), self.value)
+        codes = (one << np.arange(one.shape[-1])).sum(axis=-1)  # (rows x P)
+        return self.table[np.arange(len(self.value)), codes]
 
 
 def shapley_weights(zero: np.ndarray, one: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -195,6 +223,11 @@ class TreeExplainer:
     @classmethod
     def build(cls, estimator: Any, applicant_columns: np.ndarray, card_columns: np.ndarray) -> TreeExplainer:
         paths, base, splits = decompose(estimator)
+        budget = MAX_PATH_TABLE_VALUES
+        for position, group in enumerate(paths):  # fewest elements first: the cheapest tables
+            size = group.features.size << group.features.shape[1]
+            if size <= budget:
+                paths[position], budget = group.tabulated(), budget - size
         explainer = cls(
             base=base,
             n_features=int(estimator.n_features_in_),
@@ -246,8 +279,7 @@ class TreeExplainer:
             step = max(1, VALUES_PER_CHUNK // max(1, group.features.size))
             for start in range(0, len(x), step):
                 values = x[start : start + step][:, group.features]  # (rows x P x m)
-                one = ((values > group.low) & (values <= group.high)).astype(np.float64)
-                contributions = shapley_weights(group.zero, one, group.value).reshape(len(values), -1)
+                contributions = group.contributions(values).reshape(len(values), -1)
                 _scatter(out[start : start + step], group.features.reshape(-1), contributions)
         return out
 

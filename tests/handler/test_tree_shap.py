@@ -11,6 +11,7 @@ import pytest
 import shap
 from sklearn.ensemble import GradientBoostingClassifier
 
+from handler import tree_shap
 from handler.artifact import Artifact
 from handler.tree_shap import TreeExplainer, shapley_weights
 
@@ -150,3 +151,15 @@ def test_the_engine_is_said_once_at_start_up(artifact, models, caplog):
         "reason codes: exact path-dependent TreeSHAP, every path evaluated per pair (slower); the trees are too "
         "large to tabulate",
     ]
+
+
+def test_paths_too_many_to_tabulate_use_the_formula_with_the_same_result(models, artifact, monkeypatch):
+    tabulated = TreeExplainer.build(models["deep"], artifact.applicant_columns, artifact.card_columns)
+    assert all(group.table is not None for group in tabulated.paths)
+    monkeypatch.setattr(tree_shap, "MAX_PATH_TABLE_VALUES", 0)
+    formula = TreeExplainer.build(models["deep"], artifact.applicant_columns, artifact.card_columns)
+    assert all(group.table is None for group in formula.paths)
+    pairs = artifact.layout.pairs(synthetic_applicants(40, seed=9), artifact.bundled_catalog.features)
+    assert np.abs(formula.rows(pairs) - tabulated.rows(pairs)).max() <= 1e-12
+    margin = models["deep"].decision_function(pairs)
+    assert np.abs(formula.base + formula.rows(pairs).sum(axis=1) - margin).max() <= TOLERANCE
