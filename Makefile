@@ -49,7 +49,7 @@ audit-online: $(VENV)/.installed
 	$(PY) -m tests.security.audit --online
 
 soak: setup demo-model
-	$(PY) -m tests.reliability.soak --minutes $${MINUTES:-10}
+	$(PY) -m tests.reliability.soak --minutes $${MINUTES:-10} --report build/reports/soak.json
 
 test-python: setup demo-model bench-tools
 	@echo "== unit and integration tests (real MMS, real SeaweedFS S3, moto for AWS APIs) =="

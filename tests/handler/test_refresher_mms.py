@@ -3,7 +3,6 @@
 Every response names the catalogue that scored it (catalog_version), which is how these tests see each worker.
 """
 
-import time
 import uuid
 
 import pytest
@@ -13,6 +12,7 @@ from handler.catalog import content_version
 from tests.s3_fixtures import Bucket, aws_env
 from tests.support.artifacts import applicant
 from tests.support.server import free_port
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.mms, pytest.mark.s3]
 
@@ -79,7 +79,7 @@ def test_the_custom_attribute_refreshes_the_worker_before_scoring(servers, demo_
     assert versions(server, headers=REFRESH_ATTRIBUTE) == {content_version(catalogues["two cards less"])}
 
 
-def test_a_new_catalogue_reaches_every_worker_within_one_interval_and_survives_a_restart_with_s3_down(
+def test_a_new_catalogue_reaches_every_worker_by_polling_and_survives_a_restart_with_s3_down(
     servers, demo_model, seaweed_s3, bucket, catalogues, tmp_path
 ):
     interval = 1.0
@@ -91,8 +91,8 @@ def test_a_new_catalogue_reaches_every_worker_within_one_interval_and_survives_a
     server = servers.get(env)
     bucket.put(KEY, catalogues["one card less"])
     new = content_version(catalogues["one card less"])
-    time.sleep(interval * 1.1 + 0.5)  # one interval (+ jitter), plus time for the fetch itself
-    assert versions(server) == {new}
+    # By the workers' own polls (no refresh is asked for); how soon is a hang guard, not a verdict, on a busy machine.
+    wait_for(lambda: versions(server) == {new}, interval=0.2, what="every worker serving the new catalogue")
 
     # S3 goes away (nothing listens on the endpoint) and the server restarts: it serves the last good copy.
     down = server_env(demo_model, f"http://127.0.0.1:{free_port()}", bucket.uri(KEY), **cache)
