@@ -19,8 +19,7 @@ Two engines, both exact:
   costs one OR, one table row per tree and a sum.
 - "paths" (anything else): every path evaluated for every pair, vectorised over pairs and paths; a path of m
   distinct features has a table of its contributions for the 2^m combinations of its elements holding (within a
-  32 MB budget), else the formula is computed per pair. Measured one applicant x 41 cards: 2.4 ms for 40 trees of
-  depth 5, 16 ms for 100 trees of depth 6 (0.12 ms by the tables engine for the demo model's 300 of depth 3).
+  32 MB budget), else the formula is computed per pair (figures: docs/performance.md, "Reason codes").
 Splits compare float32(x) <= threshold, as scikit-learn's trees do.
 """
 
