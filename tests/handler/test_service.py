@@ -317,6 +317,8 @@ def test_a_bad_number_of_reasons_is_400_naming_the_field(mms, value):
     body = json.dumps({"applicants": applicants(1), "reasons": value}).encode()
     error = error_of(invoke(mms, body), 400, "invalid_value")
     assert error["details"][0]["field"] == "reasons"
+    if value == "3":
+        return  # reasons=3 in the header is the number 3, not a string
     attribute = error_of(
         invoke(mms, json.dumps({"applicants": applicants(1)}).encode(), **{ATTRIBUTES: f"reasons={value}"}),
         400,
