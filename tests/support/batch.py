@@ -28,6 +28,11 @@ def batch_env(demo_model: Path, **settings: str) -> dict[str, str]:
     }
 
 
+# Distinct applicants in a large test table: its expected odds cost this many in-process scorings, not millions.
+# Prime, so no MMS or decoder chunk boundary lines up with the repetition.
+PERIOD = 9973
+
+
 def applicant_table(n: int, seed: int = 0) -> np.ndarray:
     """n valid applicants, features in the demo model's metadata order, whole numbers (as CSV writes them)."""
     rng = np.random.default_rng(seed)
@@ -43,6 +48,12 @@ def applicant_table(n: int, seed: int = 0) -> np.ndarray:
         rng.integers(0, 201, n),  # active_accounts
     ]
     return np.column_stack(columns).astype(np.float64)
+
+
+def repeating_table(n: int, seed: int = 0) -> np.ndarray:
+    """n applicants cycling through PERIOD distinct ones (see scored_repeating)."""
+    distinct = applicant_table(min(n, PERIOD), seed)
+    return np.resize(distinct, (n, distinct.shape[1]))
 
 
 def csv_lines(table: np.ndarray, names: Sequence[str], header: bool = False, newline: str = "\n") -> bytes:
@@ -63,6 +74,12 @@ def scored(artifact: Artifact, table: np.ndarray, cards: Sequence[str] = DEFAULT
     """In-process odds of the same applicants for `cards` (columns in catalogue order, as the server answers)."""
     request = ScoringRequest(applicant_ids=[None] * len(table), features=table, cards=tuple(cards))
     return score(artifact, artifact.bundled_catalog, request, None).odds
+
+
+def scored_repeating(artifact: Artifact, table: np.ndarray, cards: Sequence[str] = DEFAULT_CARDS) -> np.ndarray:
+    """scored() of a repeating_table, computed once per distinct applicant."""
+    distinct = scored(artifact, table[: min(len(table), PERIOD)], cards)
+    return np.resize(distinct, (len(table), distinct.shape[1]))
 
 
 def csv_odds(body: bytes) -> np.ndarray:
