@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +24,11 @@ from handler.metadata import ModelMetadata
 from handler.reason_codes import reason_entries
 from handler.scoring import Prediction, ScoringRequest, select_cards
 from handler.tree_onnx import UnsupportedModel, check_supported
-from handler.tree_shap import TreeExplainer
+from handler.tree_shap import TreeExplainer, describe, planned_kind
 
-MAX_REASONS = 8
 APPLICANTS_PER_BLOCK = 4096  # bounds the (applicants x cards x features) contributions of a large batch
+EAGER_NODES = 200_000  # tree nodes: up to here (about a second) the engine is built at worker start
+MAX_LEAVES = 2_000_000  # beyond, one request's explanation would take minutes: reasons are refused
 
 log = logging.getLogger(__name__)
 
@@ -77,35 +79,54 @@ class Reasons:
 
 
 class Explainer:
-    """The model's TreeSHAP engine and reason codes, built once per worker; says at start-up which engine explains."""
+    """The model's TreeSHAP engine and reason codes; says at start-up which engine explains. Built at worker start
+    for models of up to EAGER_NODES nodes, else on the first request that asks for reasons."""
 
     def __init__(self, estimator: Any, metadata: ModelMetadata, applicant_columns: Any, card_columns: Any) -> None:
         self.groups = ReasonGroups.of(metadata)
-        self.engine: TreeExplainer | None = None
         self.unavailable = ""
+        self._engine: TreeExplainer | None = None
+        self._build: Callable[[], TreeExplainer] | None = None
         try:
             check_supported(estimator)
         except UnsupportedModel as exc:
             self.unavailable = str(exc)
             log.warning("reason codes: unavailable, requests for them are refused (%s)", exc)
             return
-        self.engine = TreeExplainer.build(estimator, applicant_columns, card_columns)
-        if self.engine.kind == "tables":
-            log.info("reason codes: %s", self.engine.describe())
+        trees = [regressor.tree_ for (regressor,) in estimator.estimators_]
+        leaves = sum(int(tree.n_leaves) for tree in trees)
+        if leaves > MAX_LEAVES:
+            self.unavailable = f"its {leaves:,} leaves are more than the {MAX_LEAVES:,} one request can walk in time"
+            log.warning("reason codes: unavailable, requests for them are refused (%s)", self.unavailable)
+            return
+        self._build = lambda: TreeExplainer.build(estimator, applicant_columns, card_columns)
+        kind = planned_kind([int(tree.node_count - tree.n_leaves) for tree in trees], len(applicant_columns) + 1)
+        later = "" if sum(int(tree.node_count) for tree in trees) <= EAGER_NODES else " (built on first use)"
+        if kind == "tables":
+            log.info("reason codes: %s%s", describe(kind), later)
         else:
-            log.warning("reason codes: %s; the trees are too large to tabulate", self.engine.describe())
+            log.warning("reason codes: %s; the trees are too large to tabulate%s", describe(kind), later)
+        if not later:
+            self._engine = self._build()
+
+    @property
+    def engine(self) -> TreeExplainer:
+        if self._engine is None:
+            if self._build is None:
+                problem = f"this model cannot give reason codes: {self.unavailable}"
+                raise bad_request("invalid_value", problem, [Detail(problem, field="reasons")])
+            self._engine = self._build()
+        return self._engine
 
     def explain(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray, limit: int) -> Reasons:
         """Reasons for each applicant (features, metadata order) with each selected row of the card matrix."""
-        if self.engine is None:
-            problem = f"this model cannot give reason codes: {self.unavailable}"
-            raise bad_request("invalid_value", problem, [Detail(problem, field="reasons")])
+        engine = self.engine
         shape = (len(applicants), len(rows), min(limit, len(self.groups.codes)))
         index = np.empty(shape, dtype=np.intp)
         values = np.empty(shape, dtype=np.float64)
         for start in range(0, len(applicants), APPLICANTS_PER_BLOCK):
             block = slice(start, start + APPLICANTS_PER_BLOCK)
-            grouped = self.engine.grid(applicants[block], cards, rows) @ self.groups.members
+            grouped = engine.grid(applicants[block], cards, rows) @ self.groups.members
             order = np.argsort(grouped, axis=-1, kind="stable")[..., : shape[2]]
             values[block] = np.take_along_axis(grouped, order, axis=-1)
             index[block] = np.where(values[block] < 0, order, -1)

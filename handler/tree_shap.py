@@ -152,6 +152,18 @@ def _paths(m: int, entries: list[tuple[int, float, dict[int, list[Any]]]]) -> _P
     )
 
 
+def planned_kind(splits: list[int], width: int) -> str:
+    """The engine for trees of these split counts: "tables" when every tree's table is small, else "paths"."""
+    most = max(1, *splits)
+    small = most <= TABLE_SPLITS and len(splits) * (1 << most) * width <= MAX_TABLE_VALUES
+    return "tables" if small else "paths"
+
+
+def describe(kind: str) -> str:
+    how = "every path evaluated per pair (slower)" if kind == "paths" else "one table row per tree"
+    return f"exact path-dependent TreeSHAP, {how}"
+
+
 @dataclass(frozen=True)
 class _Tests:
     """One half's split tests, grouped by tree: bit `weights` set when float32(x) > threshold. Every tree has a
@@ -234,9 +246,8 @@ class TreeExplainer:
             card_columns=np.asarray(card_columns, dtype=np.intp),
             paths=paths,
         )
-        most = max(1, *splits)
-        if most <= TABLE_SPLITS and len(splits) * (1 << most) * explainer.width <= MAX_TABLE_VALUES:
-            explainer.tables = explainer._tabulate(estimator, most)
+        if planned_kind(splits, explainer.width) == "tables":
+            explainer.tables = explainer._tabulate(estimator, max(1, *splits))
         return explainer
 
     @property
@@ -249,8 +260,7 @@ class TreeExplainer:
         return len(self.applicant_columns) + 1
 
     def describe(self) -> str:
-        how = "every path evaluated per pair (slower)" if self.tables is None else "one table row per tree"
-        return f"exact path-dependent TreeSHAP, {how}"
+        return describe(self.kind)
 
     def grid(self, applicants: np.ndarray, cards: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """(applicants x len(rows) x width) contributions: each applicant (applicant features, metadata order) with

@@ -137,3 +137,26 @@ def test_a_model_that_is_not_a_gradient_boosted_ensemble_refuses_reasons(artifac
     with pytest.raises(RequestError) as raised:
         explainer.explain(synthetic_applicants(1, seed=1), artifact.bundled_catalog.features, np.arange(2), 2)
     assert (raised.value.status, raised.value.code, raised.value.details[0].field) == (400, "invalid_value", "reasons")
+
+
+def test_a_large_model_is_explained_from_its_first_request_and_a_huge_one_refuses(artifact, monkeypatch, caplog):
+    from handler import reasons
+
+    monkeypatch.setattr(reasons, "EAGER_NODES", 10)
+    with caplog.at_level("INFO", logger="handler.reasons"):
+        later = explainer_of(artifact, artifact.metadata)
+    assert later._engine is None
+    assert "one table row per tree (built on first use)" in caplog.text
+    applicants, cards = synthetic_applicants(2, seed=4), artifact.bundled_catalog.features
+    first = later.explain(applicants, cards, np.arange(5), 3)
+    assert later._engine is not None
+    monkeypatch.setattr(reasons, "EAGER_NODES", 10**9)
+    assert np.array_equal(
+        explainer_of(artifact, artifact.metadata).explain(applicants, cards, np.arange(5), 3).index, first.index
+    )
+
+    monkeypatch.setattr(reasons, "MAX_LEAVES", 100)
+    huge = explainer_of(artifact, artifact.metadata)
+    with pytest.raises(RequestError) as raised:
+        huge.explain(applicants, cards, np.arange(5), 3)
+    assert "leaves are more than the 100 one request can walk" in raised.value.message
