@@ -40,6 +40,7 @@ _DIGIT_BLOCK = 1 << 15  # values per block in odds_text: 32768 x 15 digits x 8 b
 # (docs/performance.md); both write the same bytes (tests/handler/test_encoders.py).
 SMALL_RESULTS = 256
 _SMALL_ENTRY = b"%%b%%.%df}" % JSON_DECIMALS  # a card's prefix, then its odds by Python's (correct) rounding
+_EXPLAINED_ENTRY = b'%%b%%.%df,"reasons":[%%b]}' % JSON_DECIMALS  # the same with its reasons
 _ZERO, _POINT, _COMMA, _NEWLINE, _CLOSE, _PAD = b"0.,\n}\x00"
 
 
@@ -148,15 +149,23 @@ def _explained_results(
     indexes, contributions = reasons.index.tolist(), reasons.contributions.tolist()
     results = []
     for row, (applicant, ranked) in enumerate(zip(prediction.applicant_ids, ranks, strict=True)):
-        entries = []
-        for card in ranked:
-            listed = [
-                b"%b%b}" % (codes[code], orjson.dumps(value))
-                for code, value in zip(indexes[row][card], contributions[row][card], strict=True)
-                if code >= 0
-            ]
-            entry = _SMALL_ENTRY % (prefixes[card], values[row][card])
-            entries.append(b'%b,"reasons":[%b]}' % (entry[:-1], b",".join(listed)))
+        # One orjson call writes the applicant's contributions (shortest float text), split per card and reason.
+        texts = [card.split(b",") for card in orjson.dumps(contributions[row])[2:-2].split(b"],[")]
+        entries = [
+            _EXPLAINED_ENTRY
+            % (
+                prefixes[card],
+                values[row][card],
+                b",".join(
+                    [
+                        codes[code] + text + b"}"
+                        for code, text in zip(indexes[row][card], texts[card], strict=True)
+                        if code >= 0
+                    ]
+                ),
+            )
+            for card in ranked
+        ]
         results.append(b'{"applicant_id":%b,"odds":[%b]}' % (orjson.dumps(applicant), b",".join(entries)))
     return head + separator.join(results) + tail
 
