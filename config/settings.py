@@ -81,6 +81,7 @@ class Settings:
     metrics_snapshot_seconds: float = 5.0
     endpoint_name: str = "local"
     variant_name: str = "local"
+    audit_log: bool = True  # one INFO line per request (handler/service.py)
 
     @property
     def max_payload_bytes(self) -> int:
@@ -311,6 +312,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
         ),
         endpoint_name=_parsed(env, ("METRICS_ENDPOINT_NAME",), _name, "local", "a name of at most 255 characters"),
         variant_name=_parsed(env, ("METRICS_VARIANT_NAME",), _name, "local", "a name of at most 255 characters"),
+        audit_log=_parsed(env, ("AUDIT_LOG",), _boolean, True, "true or false"),
     )
     _check_transform_payload(settings)
     return settings

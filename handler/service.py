@@ -51,6 +51,7 @@ class HandlerService:
         self.started_at = time.time()
         track_requests(BusyFlag(settings.control_dir))
         self.publisher = MetricsPublisher(self.recorder, self.worker_state, settings).start()
+        audit.disabled = not settings.audit_log
         log.info("worker ready", extra={"catalog_version": self.model.catalogs.current.version})
 
     def handle(self, data: list[dict[str, Any]] | None, context: Any) -> list[bytes] | None:

@@ -115,3 +115,24 @@ def test_the_handler_module_defines_exactly_one_class_as_mms_requires():
     """MMS's model loader refuses a handler module with more than one class of its own (mms/model_loader.py)."""
     own = [value for value in vars(service).values() if inspect.isclass(value) and value.__module__ == service.__name__]
     assert own == [service.HandlerService]
+
+
+def test_audit_log_false_drops_the_audit_line_but_not_the_counting(tmp_path, monkeypatch, capsys):
+    model_dir = str(write_artifact(tmp_path / "model", n_cards=3))
+    env = {
+        "CONTROL_DIR": str(tmp_path / "control"),
+        "CARD_VARIABLES_CACHE_DIR": str(tmp_path / "cache"),
+        "AUDIT_LOG": "false",
+    }
+    monkeypatch.setattr(config, "load", lambda: config.from_env(env))
+    handler = service.HandlerService()
+    handler.initialize(Context(model_dir))
+    try:
+        logs.configure("INFO")
+        invoke(handler, model_dir, json.dumps({"applicant": applicant()}).encode())
+        assert [line for line in lines(capsys) if line.get("logger") == "handler.audit"] == []
+        assert handler.publisher.snapshot().invocations["2xx"] == 1
+    finally:
+        service.audit.disabled = False
+        handler.publisher.close()
+        handler.model.refresher.stop()
