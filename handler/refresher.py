@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import random
 import threading
 import time
@@ -175,7 +176,8 @@ class Refresher:
             ok = self._guarded(self._startup_refresh)
         finally:
             self._first_attempt.set()
-        next_due = time.monotonic() + self._delay(ok)
+        # Without an S3 source no poll is ever due: wait on the control channel only (a past due time would spin).
+        next_due = time.monotonic() + self._delay(ok) if self._source is not None else math.inf
         while not self._stop.wait(min(CONTROL_POLL_SECONDS, max(0.0, next_due - time.monotonic()))):
             self._guarded(self._answer_control_request)
             if self._source is not None and time.monotonic() >= next_due:
