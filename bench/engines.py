@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.workload import feature_columns
-from handler.artifact import load_artifact
-from handler.predictor import choose_engine, describe, load_predictor
+from handler.model.artifact import load_artifact
+from handler.model.predictor import choose_engine, describe, load_predictor
 from tests.support.server import REPO
 
 MODELS_DIR = REPO / "build" / "bench-models"

@@ -27,12 +27,12 @@ class Floor:
     """The product's model loaded in this process (model_fn), scoring bench bodies as a worker would."""
 
     def __init__(self, model_dir: Path) -> None:
-        from handler.inference import model_fn
+        from handler.worker.inference import model_fn
 
         self.model = model_fn(str(model_dir))
 
     def score(self, request: RequestType) -> bytes:
-        from handler.inference import input_fn, output_fn, predict_fn
+        from handler.worker.inference import input_fn, output_fn, predict_fn
 
         decoded = input_fn(request.body, request.content_type, None, self.model)
         body, _ = output_fn(predict_fn(decoded, self.model), request.accept)

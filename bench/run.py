@@ -38,7 +38,7 @@ from bench.reference_server import ReferenceServer
 from bench.report import CEILING, OURS, REFERENCE, SERVERS, Batch, Cell, Report, as_json, render
 from bench.servers import CeilingServer
 from bench.workload import CSV, RequestType, csv_body, request_types
-from handler.metadata import ModelMetadata, read_metadata
+from handler.model.metadata import ModelMetadata, read_metadata
 from tests.support.server import REPO, HostLock, Server
 
 DEFAULT_MODEL_DIR = REPO / "build" / "demo-model"

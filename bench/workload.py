@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handler.metadata import FeatureSpec, ModelMetadata
+from handler.model.metadata import FeatureSpec, ModelMetadata
 
 CSV = "text/csv"
 JSON = "application/json"

@@ -24,8 +24,8 @@ MAX_MMS_PORT = 32766
 MEDIA_TYPES = ("application/json", "text/csv", "application/jsonlines")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 BATCH_STRATEGIES = ("MULTI_RECORD", "SINGLE_RECORD")
-PREDICTION_ENGINES = ("pair-trees", "onnxruntime", "sklearn")  # handler/predictor.py ENGINES
-# Properties every EMF line carries (handler/emf.py), so any of them can be chosen as a CloudWatch dimension.
+PREDICTION_ENGINES = ("pair-trees", "onnxruntime", "sklearn")  # handler/model/predictor.py ENGINES
+# Properties every EMF line carries (handler/telemetry/emf.py), so any of them can be chosen as a CloudWatch dimension.
 METRIC_DIMENSIONS = ("EndpointName", "VariantName", "ModelVersion", "Engine")
 # SageMaker refuses a transform job whose MaxConcurrentTransforms x MaxPayloadInMB exceeds this.
 MAX_TOTAL_PAYLOAD_MB = 100
@@ -81,7 +81,7 @@ class Settings:
     metrics_snapshot_seconds: float = 5.0
     endpoint_name: str = "local"
     variant_name: str = "local"
-    audit_log: bool = True  # one INFO line per request (handler/service.py)
+    audit_log: bool = True  # one INFO line per request (handler/worker/service.py)
 
     @property
     def max_payload_bytes(self) -> int:

@@ -13,8 +13,8 @@ from typing import Any
 
 from deploy.errors import DeployError
 from deploy.s3 import S3Location
-from handler.artifact import load_artifact
-from handler.errors import ArtifactError
+from handler.model.artifact import load_artifact
+from handler.model.errors import ArtifactError
 
 ARCHIVE_NAME = "model.tar.gz"
 

@@ -56,11 +56,3 @@ def response_too_large(size: int, limit: int, applicants: int, cards: int) -> Re
 
 
 INTERNAL_ERROR = RequestError(500, "internal_error", "The server failed to score this request; it has been logged.")
-
-
-class ArtifactError(ValueError):
-    """The model directory cannot be served: one clear sentence saying what is wrong."""
-
-
-class CatalogError(ValueError):
-    """A card catalogue that must not be served, with the reason (never the file's contents)."""

@@ -12,10 +12,12 @@ import time
 import psutil
 
 import config
-from handler import logs, metrics_publisher
-from handler.artifact import Artifact, load_artifact
-from handler.errors import ArtifactError, RequestError
-from handler.scoring import select_cards
+from handler.errors import RequestError
+from handler.model.artifact import Artifact, load_artifact
+from handler.model.errors import ArtifactError
+from handler.model.scoring import select_cards
+from handler.telemetry import publisher as metrics_publisher
+from handler.worker import logs
 from serving import plugins, supervisor, toolkit
 from serving.json_output import JsonOutput
 from serving.mms import HANDLER_SERVICE, configure_toolkit, mms_environment
@@ -27,7 +29,7 @@ def serve(settings: config.Settings) -> int:
     logs.configure(settings.log_level)
     plugins.warn_if_unbuilt()
     try:
-        # The check runs here, once per host; the workers find its verdict in control_dir (handler/verdicts.py).
+        # The check runs here, once per host; the workers find its verdict in control_dir (handler/model/verdicts.py).
         artifact = load_artifact(settings.model_dir, settings.prediction_engine, verdicts=settings.control_dir)
         _check_startup(settings, artifact)
     except (ArtifactError, OSError) as error:

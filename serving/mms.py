@@ -15,7 +15,7 @@ from pathlib import Path
 from config.settings import MAX_RESPONSE_BYTES, REPO_ROOT, Settings
 from serving import plugins, toolkit
 
-HANDLER_SERVICE = "handler.service"
+HANDLER_SERVICE = "handler.worker.service"
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.xml")
 
 

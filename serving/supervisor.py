@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from handler.busy import busy_pids
+from handler.worker.busy import busy_pids
 
 PR_SET_CHILD_SUBREAPER = 36
 BACKEND_MARK = "model_service_worker.py"

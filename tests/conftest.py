@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from handler.artifact import Artifact, load_artifact
+from handler.model.artifact import Artifact, load_artifact
 from tests.support import figures
 from tests.support.server import REPO, HostLock, Server
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import joblib
 
-from handler.artifact import CATALOG_FILE, METADATA_FILE, MODEL_FILE, Artifact, load_artifact
-from handler.errors import ArtifactError
-from handler.metadata import ModelMetadata
+from handler.model.artifact import CATALOG_FILE, METADATA_FILE, MODEL_FILE, Artifact, load_artifact
+from handler.model.errors import ArtifactError
+from handler.model.metadata import ModelMetadata
 from training.errors import TrainingError
 
 

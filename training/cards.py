@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from handler.catalog import Catalog, parse_catalog
-from handler.errors import CatalogError
-from handler.metadata import ModelMetadata
+from handler.model.catalog import Catalog, parse_catalog
+from handler.model.errors import CatalogError
+from handler.model.metadata import ModelMetadata
 from training.errors import TrainingError
 from training.paths import CARDS_CHANNEL, channel_files
 

@@ -2,7 +2,7 @@
 
 Every problem is reported as "<channel>/<file> line L, column C: problem" — never with the cell's value,
 which is personal credit data. Line numbers count the header as line 1, as an editor shows them.
-Applicant features are checked by the same rules as a scoring request's (handler.features), so training
+Applicant features are checked by the same rules as a scoring request's (handler.model.features), so training
 and serving agree on what a valid applicant is.
 """
 
@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from handler.catalog import Catalog, parse_boolean
-from handler.csv_decoder import read_number
-from handler.features import FeatureTable, validated_features
-from handler.metadata import FeatureSpec, ModelMetadata
+from handler.model.catalog import Catalog, parse_boolean
+from handler.model.features import FeatureTable, read_number, validated_features
+from handler.model.metadata import FeatureSpec, ModelMetadata
 from training.errors import TrainingError
 from training.features import LABEL_COLUMN
 from training.paths import channel_files

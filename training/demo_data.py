@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from handler.catalog import Catalog, parse_catalog
+from handler.model.catalog import Catalog, parse_catalog
 from training.cards import BUNDLED_CARDS
 from training.features import APPLICANT_FEATURES, CARD_ID_COLUMN, LABEL_COLUMN, schema_metadata
 

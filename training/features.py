@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handler.metadata import SCHEMA_VERSION, FeatureSpec, ModelMetadata
+from handler.model.metadata import SCHEMA_VERSION, FeatureSpec, ModelMetadata
 from training.reason_codes import DEFAULT_REASON_CODES
 
 CARD_ID_COLUMN = "card_id"

@@ -1,4 +1,4 @@
-"""The reason codes the trainer writes into model_metadata.json for the demo schema (handler/reason_codes.py).
+"""The reason codes the trainer writes into model_metadata.json for the demo schema (handler/model/reason_codes.py).
 
 Codes in the style of adverse-action reason statements; features that describe one thing share a code, so their
 contributions are reported together (residence: ownership and time at the address; credit history: cards and

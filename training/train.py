@@ -19,7 +19,7 @@ from typing import Any
 
 import sklearn
 
-from handler.metadata import ModelMetadata
+from handler.model.metadata import ModelMetadata
 from training.artifact_writer import write_artifact
 from training.cards import TrainingCards, read_cards
 from training.data import Dataset, read_channel, require_both_classes

@@ -92,7 +92,7 @@ def test_json_lines_in_and_out(server, artifact, names, tmp_path):
 
 def test_reason_codes_through_json_lines_in_and_out(server, artifact, names, tmp_path):
     """Options for every mini-batch from --custom-attributes: 3 reasons per card, the top 2 cards."""
-    from handler.reasons import Explainer
+    from handler.model.reasons import Explainer
 
     table = applicant_table(3_000, 8)
     (tmp_path / "a.jsonl").write_bytes(jsonl_lines(table, names))

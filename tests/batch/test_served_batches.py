@@ -1,4 +1,4 @@
-"""Batch transform through the real MMS (handler/service.py under batch settings): multi-MB MultiRecord requests
+"""Batch transform through the real MMS (handler/worker/service.py under batch settings): multi-MB MultiRecord requests
 (SAGEMAKER_MAX_PAYLOAD_IN_MB=40) answer exactly one line per applicant, in order, with no blank line, and the odds
 of in-process scoring.
 

@@ -6,8 +6,9 @@ import numpy as np
 
 from bench.floor import Floor, best_of
 from bench.workload import CSV, RequestType, csv_body
-from handler.artifact import load_artifact
-from handler.scoring import ScoringRequest, score
+from handler.model.artifact import load_artifact
+from handler.model.request import ScoringRequest
+from handler.model.scoring import score
 from tests.support.artifacts import metadata, write_artifact
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from deploy.errors import DeployError
 from deploy.package import build_archive
-from handler.artifact import load_artifact
+from handler.model.artifact import load_artifact
 from tests.deploy.conftest import Aws
 from tests.support.artifacts import write_artifact
 

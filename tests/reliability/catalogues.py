@@ -10,10 +10,10 @@ import pickle
 from collections.abc import Callable
 from pathlib import Path
 
-from handler.catalog import Catalog, content_version, parse_catalog
-from handler.catalog_store import check_shrink
-from handler.errors import CatalogError
-from handler.metadata import ModelMetadata
+from handler.model.catalog import Catalog, content_version, parse_catalog
+from handler.model.errors import CatalogError
+from handler.model.metadata import ModelMetadata
+from handler.refresh.catalog_store import check_shrink
 
 MIN_KEEP_FRACTION = 0.5  # the service's default shrink guard
 

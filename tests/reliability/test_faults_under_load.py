@@ -16,7 +16,7 @@ import psutil
 import pytest
 import requests
 
-from handler.artifact import load_artifact
+from handler.model.artifact import load_artifact
 from tests.reliability.load import CSV, JSON, JSONL, Load, applicants, request, standard_mix
 from tests.support import figures
 from tests.support.server import Server

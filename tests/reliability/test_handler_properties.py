@@ -1,7 +1,7 @@
 """Properties of the handler exactly as an MMS worker calls it — HandlerService.handle with MMS's own Context —
 on a real (small) model, through model_fn, input_fn, predict_fn and output_fn.
 
-The codec modules have their own property tests (tests/handler/test_decoders.py, test_encoders.py, test_media.py,
+The codec modules have their own property tests (tests/handler/codecs/test_decoders.py, test_encoders.py, test_media.py,
 test_options.py); these add what only the whole chain shows: headers, body and options together, error bodies
 that must still be written (a field name echoed from the request), and scored output that holds exactly one
 result — one line, for CSV and JSON Lines — per applicant, in input order, whatever the ids contain.
@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from mms.context import Context, RequestProcessor
 
 import config
-from handler.inference import model_fn
-from handler.service import HandlerService
+from handler.worker.inference import model_fn
+from handler.worker.service import HandlerService
 from tests.support.artifacts import APPLICANT_FEATURES, write_artifact
 
 CSV, JSON, JSONL = "text/csv", "application/json", "application/jsonlines"

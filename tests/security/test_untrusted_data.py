@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from handler.artifact import MODEL_FILE, load_artifact
-from handler.catalog import parse_catalog
-from handler.errors import ArtifactError, CatalogError
+from handler.model.artifact import MODEL_FILE, load_artifact
+from handler.model.catalog import parse_catalog
+from handler.model.errors import ArtifactError, CatalogError
 from tests.reliability.catalogues import Unpicklable, csv_of, rows_of, with_cell
 from tests.support.artifacts import catalog_csv, metadata, write_artifact
 from tests.support.server import REPO
@@ -95,7 +95,7 @@ def test_the_artifact_loader_is_the_only_code_that_deserialises_objects():
     files = product_files()
     assert len(files) > 20
     found = [call for path in files for call in deserialising_calls(path)]
-    assert found == [("handler/artifact.py", "_load_estimator", "joblib.load")]
+    assert found == [("handler/model/artifact.py", "_load_estimator", "joblib.load")]
 
 
 def test_the_estimator_is_read_from_the_model_directory_and_nowhere_else(tmp_path, monkeypatch):

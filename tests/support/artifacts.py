@@ -11,7 +11,7 @@ import numpy as np
 import sklearn
 from sklearn.ensemble import GradientBoostingClassifier
 
-from handler.metadata import ModelMetadata
+from handler.model.metadata import ModelMetadata
 
 APPLICANT_FEATURES = [
     ("derogatory_reports", "number", 0, 50),

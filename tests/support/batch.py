@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from handler.artifact import Artifact
-from handler.scoring import ScoringRequest, score
+from handler.model.artifact import Artifact
+from handler.model.request import ScoringRequest
+from handler.model.scoring import score
 
 # Three demo cards in NON-catalogue order: CSV columns still come in catalogue order.
 DEFAULT_CARDS = ("travel-elite", "secured-starter", "cash-plus")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 
-from handler.artifact import load_artifact
+from handler.model.artifact import load_artifact
 from training.artifact_writer import write_artifact
 from training.cards import BUNDLED_CARDS
 from training.errors import TrainingError

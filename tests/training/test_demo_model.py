@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from handler.artifact import load_artifact
+from handler.model.artifact import load_artifact
 from training.demo_model import build, main
 
 

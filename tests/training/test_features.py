@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handler.metadata import ModelMetadata
+from handler.model.metadata import ModelMetadata
 from training.features import schema_metadata
 
 

@@ -1,8 +1,8 @@
 """The trainer's default reason codes: every demo applicant feature has one, related features share a code, and the
 table passes the server's own load-time checks."""
 
-from handler.metadata import ModelMetadata
-from handler.reason_codes import reason_entries
+from handler.model.metadata import ModelMetadata
+from handler.model.reason_codes import reason_entries
 from training.features import schema_metadata
 from training.reason_codes import DEFAULT_REASON_CODES
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handler.artifact import load_artifact
+from handler.model.artifact import load_artifact
 from tests.training.samples import APPROVED_ROW, DECLINED_ROW, HEADER, applications
 from training.cards import BUNDLED_CARDS
 from training.train import main

@@ -9,8 +9,9 @@ import pytest
 
 from bench.reference import predictor
 from bench.workload import csv_body, json_applicants
-from handler.artifact import load_artifact
-from handler.scoring import ScoringRequest, score
+from handler.model.artifact import load_artifact
+from handler.model.request import ScoringRequest
+from handler.model.scoring import score
 from tests.support.artifacts import catalog_csv, metadata, write_artifact
 
 

@@ -21,10 +21,10 @@ import software.amazon.ai.mms.servingsdk.http.Response;
 
 /**
  * GET /metrics: the Prometheus text exposition of every Python worker, merged into one. MMS gives a plugin no channel
- * to the workers, so each worker writes its own exposition (handler/prometheus.py, every METRICS_SNAPSHOT_SECONDS)
+ * to the workers, so each worker writes its own exposition (handler/telemetry/prometheus.py, every METRICS_SNAPSHOT_SECONDS)
  * to CONTROL_DIR/metrics/PID.prom, every sample labelled worker="PID"; this plugin groups the samples of all live
  * workers family by family (one HELP and TYPE each, as the format requires), adds how many workers reported and how
- * old each snapshot is, and removes the files of dead workers. Keep in step with handler/metrics_publisher.py.
+ * old each snapshot is, and removes the files of dead workers. Keep in step with handler/telemetry/publisher.py.
  *
  * <p>SageMaker forwards only /ping and /invocations to a container: this is for local and Kubernetes use.
  */

@@ -27,7 +27,7 @@ import software.amazon.ai.mms.servingsdk.http.Response;
 /**
  * GET /updateccdata: every Python worker refreshes its card catalogue from S3 now; the answer lists each worker's
  * result. The workers are separate processes MMS gives a plugin no channel to, so this speaks the file protocol of
- * handler/refresh_control.py in CONTROL_DIR (keep both in step):
+ * handler/refresh/refresh_control.py in CONTROL_DIR (keep both in step):
  *
  * <pre>
  *   workers/PID.json  a live worker's refresher (written by the worker at start)
@@ -44,7 +44,7 @@ import software.amazon.ai.mms.servingsdk.http.Response;
 public class UpdateCardData extends ModelServerEndpoint {
 
     private static final String DEFAULT_CONTROL_DIR = "/tmp/approval-odds/control";
-    // A worker answers within ~1 s of polling plus its bounded refresh (7 s, handler/refresher.py).
+    // A worker answers within ~1 s of polling plus its bounded refresh (7 s, handler/refresh/refresher.py).
     private static final long WAIT_MILLIS = 10_000;
     private static final long POLL_MILLIS = 50;
     private static final AtomicLong LAST_REQUEST = new AtomicLong();

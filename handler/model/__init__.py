@@ -1,0 +1,1 @@
+"""The model's own format and scoring: artefact, metadata, features, catalogue, engines."""

@@ -1,0 +1,1 @@
+"""Keeping the card catalogue fresh: S3 source, last-good cache, live store, refresher, control files."""

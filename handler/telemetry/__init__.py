@@ -1,0 +1,1 @@
+"""Metrics of the worker: counters, EMF lines, Prometheus snapshots and their publisher."""

@@ -1,0 +1,1 @@
+"""What MMS loads in each worker: the handler service, the four SageMaker functions, busy flag, logs."""
