@@ -28,8 +28,7 @@ import orjson
 
 from handler.codecs.media import CSV, JSON, JSONLINES
 from handler.errors import RequestError
-from handler.model.reasons import Reasons
-from handler.model.request import Prediction
+from handler.model.request import Prediction, Reasons
 
 JSON_DECIMALS = 15
 CSV_DECIMALS = 6

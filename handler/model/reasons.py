@@ -9,20 +9,18 @@ comma-separated in metadata order; "contribution" is the (summed) change to the 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import orjson
 
 from handler.errors import Detail, bad_request
 from handler.model.catalog import Catalog
 from handler.model.metadata import ModelMetadata
 from handler.model.reason_codes import reason_entries
-from handler.model.request import Prediction, ScoringRequest
+from handler.model.request import Prediction, ReasonCode, Reasons, ScoringRequest
 from handler.model.scoring import select_cards
 from handler.model.tree_onnx import UnsupportedModel, check_supported
 from handler.model.tree_shap import TreeExplainer, describe, planned_kind
@@ -32,20 +30,6 @@ EAGER_NODES = 200_000  # tree nodes: up to here (about a second) the engine is b
 MAX_LEAVES = 2_000_000  # beyond, one request's explanation would take minutes: reasons are refused
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ReasonCode:
-    code: str
-    feature: str  # the code's applicant feature(s), comma-separated in metadata order
-    text: str
-
-    @functools.cached_property
-    def prefix(self) -> bytes:
-        """The reason's JSON object up to its contribution."""
-        return b'{"code":%b,"feature":%b,"text":%b,"contribution":' % tuple(
-            map(orjson.dumps, (self.code, self.feature, self.text))
-        )
 
 
 @dataclass(frozen=True)
@@ -68,15 +52,6 @@ class ReasonGroups:
             members[[position[name] for name in names], column] = 1.0
         codes = tuple(ReasonCode(code, ",".join(names), texts[code]) for code, names in by_code.items())
         return cls(codes, members)
-
-
-@dataclass(frozen=True)
-class Reasons:
-    """Per applicant x selected card (the Prediction's order): up to N reasons, most negative first."""
-
-    codes: tuple[ReasonCode, ...]
-    index: np.ndarray  # intp (applicants x cards x N): position in `codes`, -1 where there are fewer reasons
-    contributions: np.ndarray  # float64, same shape
 
 
 class Explainer:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:  # reasons.py builds on scoring, which builds on this module
-    from handler.model.reasons import Reasons
+import orjson
 
 
 @dataclass(frozen=True)
@@ -37,3 +35,26 @@ class Prediction:
     catalog_version: str
     top_k: int | None = None
     reasons: Reasons | None = None  # per applicant x card, when the request asked for them
+
+
+@dataclass(frozen=True)
+class ReasonCode:
+    code: str
+    feature: str  # the code's applicant feature(s), comma-separated in metadata order
+    text: str
+
+    @functools.cached_property
+    def prefix(self) -> bytes:
+        """The reason's JSON object up to its contribution."""
+        return b'{"code":%b,"feature":%b,"text":%b,"contribution":' % tuple(
+            map(orjson.dumps, (self.code, self.feature, self.text))
+        )
+
+
+@dataclass(frozen=True)
+class Reasons:
+    """Per applicant x selected card (the Prediction's order): up to N reasons, most negative first."""
+
+    codes: tuple[ReasonCode, ...]
+    index: np.ndarray  # intp (applicants x cards x N): position in `codes`, -1 where there are fewer reasons
+    contributions: np.ndarray  # float64, same shape

@@ -21,8 +21,7 @@ from handler.codecs.encoders import (
 )
 from handler.codecs.media import CSV, JSON, JSONLINES
 from handler.errors import INTERNAL_ERROR, Detail, RequestError
-from handler.model.reasons import ReasonCode, Reasons
-from handler.model.request import Prediction
+from handler.model.request import Prediction, ReasonCode, Reasons
 from tests.support.rejections import rejection
 
 CARDS = ("cash-plus", "travel-elite", "secured-starter")
