@@ -22,12 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.workload import feature_columns
+from config.settings import DEMO_MODEL_DIR, REPO_ROOT
 from handler.model.artifact import load_artifact
 from handler.model.predictor import choose_engine, describe, load_predictor
-from tests.support.server import REPO
 
-MODELS_DIR = REPO / "build" / "bench-models"
-DEMO_MODEL_DIR = REPO / "build" / "demo-model"
+MODELS_DIR = REPO_ROOT / "build" / "bench-models"
 # name -> hyperparameters replacing the demo model's (training/demo_model.py)
 SHAPES: dict[str, dict[str, str]] = {
     "depth-6": {"n_estimators": "200", "max_depth": "6"},

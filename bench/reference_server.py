@@ -16,7 +16,8 @@ from string import Template
 
 import requests
 
-from tests.support.server import REPO, free_port
+from bench.harness import free_port
+from config.settings import REPO_ROOT
 
 TEMPLATE = Path(__file__).parent / "reference" / "nginx.conf.template"
 APP = "bench.reference.wsgi:app"
@@ -35,7 +36,7 @@ class ReferenceServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.socket_path = workdir / "gunicorn.sock"
-        self.env = {**os.environ, "MODEL_DIR": str(model_dir), "PYTHONPATH": str(REPO), **(env or {})}
+        self.env = {**os.environ, "MODEL_DIR": str(model_dir), "PYTHONPATH": str(REPO_ROOT), **(env or {})}
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self, timeout: float = 60.0) -> ReferenceServer:
@@ -46,7 +47,7 @@ class ReferenceServer:
         config.write_text(nginx_config(self.workdir, self.port, self.socket_path))
         gunicorn = [
             sys.executable, "-m", "gunicorn", "--worker-class=sync", f"--workers={self.workers}",
-            f"--bind=unix:{self.socket_path}", "--timeout=60", f"--chdir={REPO}", APP,
+            f"--bind=unix:{self.socket_path}", "--timeout=60", f"--chdir={REPO_ROOT}", APP,
         ]  # fmt: skip
         nginx = ["nginx", "-p", str(self.workdir), "-c", str(config), "-e", str(self.workdir / "error.log")]
         with open(self.workdir / "server.log", "ab") as log:

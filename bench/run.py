@@ -31,6 +31,7 @@ import psutil
 
 from bench import engines
 from bench.floor import Floor, best_of
+from bench.harness import HostLock, Server
 from bench.load import CellResult, run_wrk
 from bench.noise import Noise
 from bench.probe import check_answer, invoke, wait_until_scores
@@ -38,11 +39,11 @@ from bench.reference_server import ReferenceServer
 from bench.report import CEILING, OURS, REFERENCE, SERVERS, Batch, Cell, Report, as_json, render
 from bench.servers import CeilingServer
 from bench.workload import CSV, RequestType, csv_body, request_types
+from config.settings import DEMO_MODEL_DIR, REPO_ROOT
 from handler.model.metadata import ModelMetadata, read_metadata
-from tests.support.server import REPO, HostLock, Server
 
-DEFAULT_MODEL_DIR = REPO / "build" / "demo-model"
-OUT_DIR = REPO / "build" / "bench"
+DEFAULT_MODEL_DIR = DEMO_MODEL_DIR
+OUT_DIR = REPO_ROOT / "build" / "bench"
 START_TIMEOUT_S = 120.0
 QUIET_CPU_PERCENT = 15.0
 # Issue 5: batch transform requests go up to 100 MB; the server must be configured for them.
@@ -263,7 +264,7 @@ def ok(answer: object) -> None:
 
 def run_context(args: argparse.Namespace, metadata: ModelMetadata) -> dict[str, object]:
     def git(*command: str) -> str:
-        done = subprocess.run(["git", *command], cwd=REPO, capture_output=True, text=True, check=False)
+        done = subprocess.run(["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
         return done.stdout.strip()
 
     return {
