@@ -19,7 +19,7 @@ import sklearn
 from handler.model.catalog import Catalog, parse_catalog
 from handler.model.errors import ArtifactError, CatalogError
 from handler.model.metadata import ModelMetadata, read_metadata
-from handler.model.predictor import ENGINES, PairLayout, Predictor, Verdict, choose_engine
+from handler.model.predictor import ENGINES, PairLayout, Predictor, choose_engine
 from handler.model.verdicts import artefact_key, read_verdict, write_verdict
 
 MODEL_FILE = "model.joblib"
@@ -36,18 +36,7 @@ class Artifact:
     bundled_catalog: Catalog
     applicant_columns: np.ndarray  # position of each applicant feature in the estimator's input
     card_columns: np.ndarray  # position of each card feature in the estimator's input
-    positive_class: int  # column of predict_proba that means "approved"
     predictor: Predictor  # the estimator, compiled where that is faster and agrees with it
-    verdict: Verdict  # how the predictor's engine was chosen
-
-    @property
-    def layout(self) -> PairLayout:
-        """How applicant and card features make one row of the estimator's input."""
-        return PairLayout(self.applicant_columns, self.card_columns)
-
-    @property
-    def n_features(self) -> int:
-        return len(self.metadata.feature_order)
 
 
 def load_artifact(model_dir: Path, engine: str = ENGINES[0], verdicts: Path | None = None) -> Artifact:
@@ -82,9 +71,7 @@ def load_artifact(model_dir: Path, engine: str = ENGINES[0], verdicts: Path | No
         bundled_catalog=catalog,
         applicant_columns=layout.applicant_columns,
         card_columns=layout.card_columns,
-        positive_class=int(np.flatnonzero(estimator.classes_ == 1)[0]),
         predictor=predictor,
-        verdict=verdict,
     )
 
 

@@ -11,7 +11,9 @@ import numpy as np
 import sklearn
 from sklearn.ensemble import GradientBoostingClassifier
 
+from handler.model.artifact import Artifact
 from handler.model.metadata import ModelMetadata
+from handler.model.predictor import PairLayout
 
 APPLICANT_FEATURES = [
     ("derogatory_reports", "number", 0, 50),
@@ -99,3 +101,8 @@ def write_artifact(directory: Path, n_cards: int = 6, seed: int = 0, **metadata_
     (directory / "model_metadata.json").write_text(json.dumps(metadata_dict(**metadata_overrides)))
     (directory / "card_variables.csv").write_bytes(catalog_csv(n_cards))
     return directory
+
+
+def pair_rows(artifact: Artifact, applicants: np.ndarray, cards: np.ndarray) -> np.ndarray:
+    """The estimator's input for every applicant x card pair (applicant-major), as every engine builds it."""
+    return PairLayout(artifact.applicant_columns, artifact.card_columns).pairs(applicants, cards)

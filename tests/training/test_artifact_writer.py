@@ -42,7 +42,7 @@ def test_the_three_files_are_written_and_load_as_a_servable_artefact(tmp_path):
     assert artifact.metadata == METADATA
     assert json.loads((tmp_path / "model" / "model_metadata.json").read_text())["schema_version"] == 1
     assert (tmp_path / "model" / "card_variables.csv").read_bytes() == BUNDLED_CARDS.read_bytes()
-    assert load_artifact(tmp_path / "model").n_features == 16
+    assert len(load_artifact(tmp_path / "model").metadata.feature_order) == 16
 
 
 def test_an_estimator_that_disagrees_with_the_metadata_is_never_shipped_silently(tmp_path):

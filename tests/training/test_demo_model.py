@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from handler.model.artifact import load_artifact
+from tests.support.artifacts import pair_rows
 from training.demo_model import build, main
 
 
@@ -37,8 +38,8 @@ def some_applicants() -> np.ndarray:
 
 def predictions(model_dir: Path) -> np.ndarray:
     artifact = load_artifact(model_dir)
-    pairs = artifact.layout.pairs(some_applicants(), artifact.bundled_catalog.features)
-    return artifact.estimator.predict_proba(pairs)[:, artifact.positive_class]
+    pairs = pair_rows(artifact, some_applicants(), artifact.bundled_catalog.features)
+    return artifact.estimator.predict_proba(pairs)[:, 1]
 
 
 def test_the_demo_artefact_loads_and_its_hold_out_auc_is_above_075(demo_dir):

@@ -14,7 +14,7 @@ from handler.model import predictor as predictor_module
 from handler.model.artifact import load_artifact
 from handler.model.errors import ArtifactError
 from handler.model.verdicts import VERDICT_FILE
-from tests.support.artifacts import CARD_FEATURES, catalog_csv, metadata_dict, write_artifact
+from tests.support.artifacts import CARD_FEATURES, catalog_csv, metadata_dict, pair_rows, write_artifact
 
 
 @pytest.fixture
@@ -26,10 +26,10 @@ def test_a_consistent_directory_loads(model_dir):
     artifact = load_artifact(model_dir)
     assert artifact.metadata.model_version == "test-1"
     assert artifact.bundled_catalog.source == "bundled"
-    assert artifact.n_features == 16
+    assert artifact.estimator.n_features_in_ == len(artifact.metadata.feature_order) == 16
     assert list(artifact.applicant_columns) == list(range(9))
     assert list(artifact.card_columns) == list(range(9, 16))
-    assert artifact.estimator.classes_[artifact.positive_class] == 1
+    assert list(artifact.estimator.classes_) == [0, 1]  # predict_proba's column 1 is "approved"
 
 
 def test_columns_follow_feature_order_not_the_feature_lists(tmp_path):
@@ -131,7 +131,7 @@ def test_an_estimator_fitted_on_a_frame_in_feature_order_serves_its_own_odds(mod
             np.arange(len(artifact.bundled_catalog.features)),
         )
     assert np.array_equal(served, expected)
-    pairs = artifact.layout.pairs(frame.to_numpy()[:, artifact.applicant_columns], artifact.bundled_catalog.features)
+    pairs = pair_rows(artifact, frame.to_numpy()[:, artifact.applicant_columns], artifact.bundled_catalog.features)
     assert np.array_equal(grid.reshape(-1), estimator.predict_proba(pd.DataFrame(pairs, columns=frame.columns))[:, 1])
 
 
@@ -144,18 +144,24 @@ def test_a_number_feature_without_float32_bounds_is_refused(model_dir, bound):
         load_artifact(model_dir)
 
 
-def test_a_verdict_reached_on_this_host_spares_the_next_process_the_check(model_dir, tmp_path, monkeypatch):
-    verdicts = tmp_path / "control"
-    first = load_artifact(model_dir, verdicts=verdicts)
-    assert first.verdict.engine == "pair-trees" and first.verdict.rows_checked > 0 and not first.verdict.reused
-    checked = []
+@pytest.fixture
+def checks(monkeypatch):
+    """One entry per engine check load_artifact runs against scikit-learn (each draws its validation rows once)."""
+    drawn = []
     real = predictor_module.validation_rows
-    monkeypatch.setattr(predictor_module, "validation_rows", lambda *args: checked.append(1) or real(*args))
+    monkeypatch.setattr(predictor_module, "validation_rows", lambda *args: drawn.append(1) or real(*args))
+    return drawn
+
+
+def test_a_verdict_reached_on_this_host_spares_the_next_process_the_check(model_dir, tmp_path, checks):
+    verdicts = tmp_path / "control"
+    assert load_artifact(model_dir, verdicts=verdicts).predictor.kind == "pair-trees"
+    assert len(checks) == 1
+    assert json.loads((verdicts / VERDICT_FILE).read_text())["engine"] == "pair-trees"
     again = load_artifact(model_dir, verdicts=verdicts)  # what each MMS worker does after the launcher
-    assert again.verdict.reused and again.verdict.rows_checked == 0 and not checked
-    assert again.predictor.kind == "pair-trees"
-    assert load_artifact(model_dir, "onnxruntime", verdicts=verdicts).verdict.rows_checked > 0  # another engine asked
-    assert checked
+    assert again.predictor.kind == "pair-trees" and len(checks) == 1
+    load_artifact(model_dir, "onnxruntime", verdicts=verdicts)  # another engine asked
+    assert len(checks) == 2
 
 
 @pytest.mark.parametrize(
@@ -166,12 +172,13 @@ def test_a_verdict_reached_on_this_host_spares_the_next_process_the_check(model_
         pytest.param(lambda model, verdicts: (verdicts / VERDICT_FILE).unlink(), id="no file"),
     ],
 )
-def test_a_verdict_for_anything_else_is_not_trusted(model_dir, tmp_path, change):
+def test_a_verdict_for_anything_else_is_not_trusted(model_dir, tmp_path, change, checks):
     verdicts = tmp_path / "control"
     load_artifact(model_dir, verdicts=verdicts)
     change(model_dir, verdicts)
-    artifact = load_artifact(model_dir, verdicts=verdicts)
-    assert not artifact.verdict.reused and artifact.verdict.rows_checked > 0
+    checks.clear()
+    load_artifact(model_dir, verdicts=verdicts)
+    assert len(checks) == 1
 
 
 def test_a_verdict_that_cannot_be_kept_only_costs_time(model_dir, tmp_path):

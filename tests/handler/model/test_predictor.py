@@ -22,7 +22,7 @@ from handler.model.predictor import (
     validation_rows,
 )
 from handler.model.tree_onnx import raw_score_onnx, split_points
-from tests.support.artifacts import applicant, write_artifact
+from tests.support.artifacts import applicant, pair_rows, write_artifact
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def applicants_matrix(artifact, n):
 
 def serving_pairs(artifact, n_applicants):
     catalog = artifact.bundled_catalog
-    return artifact.layout.pairs(applicants_matrix(artifact, n_applicants), catalog.features[catalog.active])
+    return pair_rows(artifact, applicants_matrix(artifact, n_applicants), catalog.features[catalog.active])
 
 
 def load(artifact, **options):
@@ -248,7 +248,7 @@ def test_deep_trees_go_to_pair_trees_for_small_calls_and_to_sklearn_for_large_on
     applicants, cards, rows = grid(small, DEEP_MAX_APPLICANTS + 1)
     for n in (1, DEEP_MAX_APPLICANTS, DEEP_MAX_APPLICANTS + 1):
         odds = predictor.grid_odds(applicants[:n], cards, rows).reshape(-1)
-        assert np.array_equal(odds, deep.predict_proba(small.layout.pairs(applicants[:n], cards[rows]))[:, 1])
+        assert np.array_equal(odds, deep.predict_proba(pair_rows(small, applicants[:n], cards[rows]))[:, 1])
     assert answered == [PairTreePredictor, PairTreePredictor, RowPredictor]
 
 

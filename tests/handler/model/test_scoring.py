@@ -10,7 +10,7 @@ from handler.model import scoring
 from handler.model.artifact import load_artifact
 from handler.model.request import ScoringRequest
 from handler.model.scoring import score, select_cards
-from tests.support.artifacts import applicant, write_artifact
+from tests.support.artifacts import applicant, pair_rows, write_artifact
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_odds_match_scoring_each_pair_by_hand(artifact):
 
 def test_pairs_are_applicant_major(artifact):
     catalog = artifact.bundled_catalog
-    pairs = artifact.layout.pairs(np.arange(18.0).reshape(2, 9), catalog.features[:3])
+    pairs = pair_rows(artifact, np.arange(18.0).reshape(2, 9), catalog.features[:3])
     assert pairs.shape == (6, 16)
     assert pairs[:3, artifact.applicant_columns].tolist() == [list(range(9))] * 3
     assert pairs[3:, artifact.card_columns].tolist() == catalog.features[:3].tolist()
@@ -79,8 +79,8 @@ def test_scoring_in_blocks_of_applicants_equals_one_call_over_all_pairs(artifact
     """Blocks bound memory for 100 MB batches; they must not change, drop or reorder any odds."""
     catalog = artifact.bundled_catalog
     request = request_for(artifact, 7)
-    pairs = artifact.layout.pairs(request.features, catalog.features)
-    whole = artifact.estimator.predict_proba(pairs)[:, artifact.positive_class].reshape(7, 6)
+    pairs = pair_rows(artifact, request.features, catalog.features)
+    whole = artifact.estimator.predict_proba(pairs)[:, 1].reshape(7, 6)
     monkeypatch.setattr(scoring, "PAIRS_PER_BLOCK", pairs_per_block)
     assert np.array_equal(score(artifact, catalog, request, None).odds, whole)
 

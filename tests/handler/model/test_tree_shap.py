@@ -14,6 +14,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from handler.model import tree_shap
 from handler.model.artifact import Artifact
 from handler.model.tree_shap import TreeExplainer, shapley_weights
+from tests.support.artifacts import pair_rows
 
 APPLICANTS = 250  # x 41 demo cards = 10,250 pairs
 TOLERANCE = 1e-9
@@ -41,8 +42,8 @@ def trained(artifact: Artifact, **hyperparameters: int | float) -> GradientBoost
     rng = np.random.default_rng(3)
     applicants = synthetic_applicants(600, seed=4)
     cards = artifact.bundled_catalog.features
-    pairs = artifact.layout.pairs(applicants, cards)
-    income, tier, derogatory = pairs[:, 2], pairs[:, artifact.n_features - 4], pairs[:, 0]
+    pairs = pair_rows(artifact, applicants, cards)
+    income, tier, derogatory = pairs[:, 2], pairs[:, artifact.metadata.feature_order.index("credit_tier")], pairs[:, 0]
     logit = np.log(income / 40_000 + 0.1) - 0.8 * (tier - 3) - 0.7 * derogatory + rng.normal(0, 1, len(pairs))
     keep = rng.random(len(pairs)) < 0.25  # 6,150 pairs: quick to fit
     estimator = GradientBoostingClassifier(random_state=0, **hyperparameters)
@@ -67,7 +68,7 @@ def test_contributions_equal_shap_and_add_up_to_the_margin_on_10000_pairs(models
     applicants = synthetic_applicants(APPLICANTS, seed=11)
     rows = np.arange(len(catalog))
     got = explainer.grid(applicants, catalog.features, rows).reshape(-1, explainer.width)
-    pairs = artifact.layout.pairs(applicants, catalog.features)
+    pairs = pair_rows(artifact, applicants, catalog.features)
     assert len(pairs) >= 10_000
 
     reference = shap.TreeExplainer(estimator, feature_perturbation="tree_path_dependent")
@@ -85,7 +86,7 @@ def test_the_paths_engine_gives_every_feature_and_agrees_with_the_tables(artifac
     applicants = synthetic_applicants(20, seed=5)
     cards = artifact.bundled_catalog.features
     tabulated = explainer.grid(applicants, cards, np.arange(len(cards))).reshape(-1, explainer.width)
-    full = explainer.rows(artifact.layout.pairs(applicants, cards))
+    full = explainer.rows(pair_rows(artifact, applicants, cards))
     assert np.abs(full[:, artifact.applicant_columns] - tabulated[:, :-1]).max() <= TOLERANCE
     assert np.abs(full[:, artifact.card_columns].sum(axis=1) - tabulated[:, -1]).max() <= TOLERANCE
 
@@ -104,7 +105,7 @@ def test_a_split_exactly_at_the_threshold_goes_left_as_in_scikit_learn(artifact)
     explainer = TreeExplainer.build(artifact.estimator, artifact.applicant_columns, artifact.card_columns)
     tree = artifact.estimator.estimators_[0, 0].tree_
     column, threshold = int(tree.feature[0]), float(tree.threshold[0])
-    pairs = artifact.layout.pairs(synthetic_applicants(2, seed=8), artifact.bundled_catalog.features[:2])
+    pairs = pair_rows(artifact, synthetic_applicants(2, seed=8), artifact.bundled_catalog.features[:2])
     probes = np.repeat(pairs, 2, axis=0)
     probes[0::2, column] = threshold
     probes[1::2, column] = float(np.nextafter(np.float32(threshold), np.float32(np.inf)))
@@ -159,7 +160,7 @@ def test_paths_too_many_to_tabulate_use_the_formula_with_the_same_result(models,
     monkeypatch.setattr(tree_shap, "MAX_PATH_TABLE_VALUES", 0)
     formula = TreeExplainer.build(models["deep"], artifact.applicant_columns, artifact.card_columns)
     assert all(group.table is None for group in formula.paths)
-    pairs = artifact.layout.pairs(synthetic_applicants(40, seed=9), artifact.bundled_catalog.features)
+    pairs = pair_rows(artifact, synthetic_applicants(40, seed=9), artifact.bundled_catalog.features)
     assert np.abs(formula.rows(pairs) - tabulated.rows(pairs)).max() <= 1e-12
     margin = models["deep"].decision_function(pairs)
     assert np.abs(formula.base + formula.rows(pairs).sum(axis=1) - margin).max() <= TOLERANCE
