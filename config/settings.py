@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from config.parsing import parse_boolean, whole_in
+from config.s3 import parse_s3_object
+
 T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -21,12 +24,19 @@ SAGEMAKER_MODEL_DIR = Path("/opt/ml/model")
 DEMO_MODEL_DIR = REPO_ROOT / "build" / "demo-model"
 # MMS refuses ports >= 32767 at start ("Invalid port number").
 MAX_MMS_PORT = 32766
-MEDIA_TYPES = ("application/json", "text/csv", "application/jsonlines")
+JSON, CSV, JSONLINES = "application/json", "text/csv", "application/jsonlines"
+MEDIA_TYPES = (JSON, CSV, JSONLINES)  # what requests and responses may be
+LINE_MEDIA_TYPES = (CSV, JSONLINES)  # one record a line: what batch transform splits and reassembles by line
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 BATCH_STRATEGIES = ("MULTI_RECORD", "SINGLE_RECORD")
-PREDICTION_ENGINES = ("pair-trees", "onnxruntime", "sklearn")  # handler/model/predictor.py ENGINES
+PAIR_TREES, ONNXRUNTIME, SKLEARN = "pair-trees", "onnxruntime", "sklearn"
+# PREDICTION_ENGINE's values; each engine falls back to the ones after it (handler/model/predictor.py).
+PREDICTION_ENGINES = (PAIR_TREES, ONNXRUNTIME, SKLEARN)
 # Properties every EMF line carries (handler/telemetry/emf.py), so any of them can be chosen as a CloudWatch dimension.
 METRIC_DIMENSIONS = ("EndpointName", "VariantName", "ModelVersion", "Engine")
+# SageMaker's MaxPayloadInMB: the default when neither the job nor the container says, and the largest it allows.
+DEFAULT_PAYLOAD_MB = 6
+MAX_PAYLOAD_MB = 100
 # SageMaker refuses a transform job whose MaxConcurrentTransforms x MaxPayloadInMB exceeds this.
 MAX_TOTAL_PAYLOAD_MB = 100
 # SageMaker waits 600 s for a batch transform invocation (InvocationsTimeoutInSeconds); a 100 MB MultiRecord
@@ -44,6 +54,9 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, each always given by from_env: the defaults are stated there (and in docs/configuration.md,
+    which tests/config/test_configuration_doc.py checks against from_env)."""
+
     model_dir: Path
     port: int
     management_port: int
@@ -52,36 +65,38 @@ class Settings:
     max_payload_mb: int
     log_level: str
     default_accept: str
-    bind_host: str = "0.0.0.0"
-    log_dir: Path = Path("/tmp/approval-odds/logs")
-    drain_seconds: float = 20.0
-    prediction_engine: str = "pair-trees"
+    bind_host: str
+    log_dir: Path
+    drain_seconds: float
+    prediction_engine: str
     # Card catalogue freshness (S3 side thread).
-    card_variables_s3_uri: str | None = None
-    refresh_interval_seconds: float = 300.0
-    refresh_jitter_fraction: float = 0.1
-    s3_connect_timeout_seconds: float = 2.0
-    s3_read_timeout_seconds: float = 5.0
-    s3_attempts: int = 3
-    startup_s3_timeout_seconds: float = 2.0
-    catalog_cache_dir: Path = Path("/tmp/approval-odds/catalog-cache")
-    catalog_min_keep_fraction: float = 0.5
-    control_dir: Path = Path("/tmp/approval-odds/control")
+    card_variables_s3_uri: str | None
+    refresh_interval_seconds: float
+    refresh_jitter_fraction: float
+    s3_connect_timeout_seconds: float
+    s3_read_timeout_seconds: float
+    s3_attempts: int
+    startup_s3_timeout_seconds: float
+    catalog_cache_dir: Path
+    catalog_min_keep_fraction: float
+    control_dir: Path
     # Batch transform.
-    batch: bool = False
-    batch_strategy: str = "MULTI_RECORD"
-    max_concurrent_transforms: int | None = None
-    default_cards: tuple[str, ...] | None = None
-    default_reasons: int | None = None  # reason codes per card when a request asks for none (batch jobs)
+    batch: bool
+    batch_strategy: str
+    max_concurrent_transforms: int | None
+    default_cards: tuple[str, ...] | None
+    default_reasons: int | None  # reason codes per card when a request asks for none (batch jobs)
     # Metrics: EMF lines on stdout (off unless METRICS_EMF), snapshots for GET /metrics (always).
-    metrics_emf: bool = False
-    metrics_namespace: str = "ApprovalOdds"
-    metrics_dimensions: tuple[str, ...] = ("EndpointName", "VariantName")
-    metrics_interval_seconds: float = 60.0
-    metrics_snapshot_seconds: float = 5.0
-    endpoint_name: str = "local"
-    variant_name: str = "local"
-    audit_log: bool = True  # one INFO line per request (handler/worker/service.py)
+    metrics_emf: bool
+    metrics_namespace: str
+    metrics_dimensions: tuple[str, ...]
+    metrics_interval_seconds: float
+    metrics_snapshot_seconds: float
+    endpoint_name: str
+    variant_name: str
+    audit_log: bool  # one INFO line per request (handler/worker/service.py)
+    audit_log_direct: bool  # the audit line past MMS's Java stdout relay (handler/worker/audit_output.py)
+    audit_log_pipe: str | None  # set by the launcher: its output pipe, where workers write the audit line
 
     @property
     def max_payload_bytes(self) -> int:
@@ -116,16 +131,6 @@ def _parsed(env: Mapping[str, str], names: tuple[str, ...], parse: Callable[[str
         raise SettingsError(f"{name}={raw!r} is invalid: expected {expected}") from None
 
 
-def _int_in(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = int(raw)
-        if not low <= value <= high:
-            raise ValueError
-        return value
-
-    return parse
-
-
 def _float_in(low: float, high: float) -> Callable[[str], float]:
     def parse(raw: str) -> float:
         value = float(raw)
@@ -147,12 +152,10 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
 
 
 def _boolean(raw: str) -> bool:
-    lowered = raw.lower()
-    if lowered in ("1", "true", "yes"):
-        return True
-    if lowered in ("0", "false", "no"):
-        return False
-    raise ValueError
+    value = parse_boolean(raw)
+    if value is None:
+        raise ValueError
+    return value
 
 
 def _card_list(raw: str) -> tuple[str, ...]:
@@ -182,11 +185,8 @@ def _namespace(raw: str) -> str:
     return raw
 
 
-def _s3_uri(raw: str) -> str:
-    bucket, _, key = raw.removeprefix("s3://").partition("/")
-    if not raw.startswith("s3://") or not bucket or not key or key.endswith("/"):
-        raise ValueError
-    return raw
+def _s3_object_uri(raw: str) -> str:
+    return parse_s3_object(raw).uri
 
 
 def _ip_address(raw: str) -> str:
@@ -204,11 +204,11 @@ def _default_model_dir(env: Mapping[str, str]) -> Path:
 
 def from_env(env: Mapping[str, str]) -> Settings:
     """Build and validate the settings from an environment mapping."""
-    port = _parsed(env, ("SAGEMAKER_BIND_TO_PORT",), _int_in(1, MAX_MMS_PORT), 8080, f"a port 1-{MAX_MMS_PORT}")
+    port = _parsed(env, ("SAGEMAKER_BIND_TO_PORT",), whole_in(1, MAX_MMS_PORT), 8080, f"a port 1-{MAX_MMS_PORT}")
     management_port = _parsed(
         env,
         ("MANAGEMENT_PORT",),
-        _int_in(1, MAX_MMS_PORT),
+        whole_in(1, MAX_MMS_PORT),
         8081 if port != 8081 else 8082,
         f"a port 1-{MAX_MMS_PORT}",
     )
@@ -224,24 +224,30 @@ def from_env(env: Mapping[str, str]) -> Settings:
         workers=_parsed(
             env,
             ("SAGEMAKER_MODEL_SERVER_WORKERS", "MODEL_SERVER_WORKERS"),
-            _int_in(1, 256),
+            whole_in(1, 256),
             os.cpu_count() or 1,
             "a whole number of workers 1-256",
         ),
         timeout_seconds=_parsed(
             env,
             ("SAGEMAKER_MODEL_SERVER_TIMEOUT_SECONDS", "MODEL_SERVER_TIMEOUT"),
-            _int_in(1, 3600),
+            whole_in(1, 3600),
             BATCH_TIMEOUT_SECONDS if batch else 60,
             "whole seconds 1-3600",
         ),
-        max_payload_mb=_parsed(env, ("SAGEMAKER_MAX_PAYLOAD_IN_MB",), _int_in(1, 100), 6, "whole MB 1-100"),
+        max_payload_mb=_parsed(
+            env,
+            ("SAGEMAKER_MAX_PAYLOAD_IN_MB",),
+            whole_in(1, MAX_PAYLOAD_MB),
+            DEFAULT_PAYLOAD_MB,
+            f"whole MB 1-{MAX_PAYLOAD_MB}",
+        ),
         log_level=_parsed(env, ("LOG_LEVEL",), _choice(LOG_LEVELS), "INFO", "one of " + ", ".join(LOG_LEVELS)),
         default_accept=_parsed(
             env,
             ("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT",),
             _choice(MEDIA_TYPES),
-            "application/json",
+            JSON,
             "one of " + ", ".join(MEDIA_TYPES),
         ),
         bind_host=_parsed(env, ("BIND_HOST",), _ip_address, "0.0.0.0", "an IPv4 address such as 0.0.0.0 or 127.0.0.1"),
@@ -250,11 +256,11 @@ def from_env(env: Mapping[str, str]) -> Settings:
             env,
             ("PREDICTION_ENGINE",),
             _choice(PREDICTION_ENGINES),
-            PREDICTION_ENGINES[0],
+            PAIR_TREES,
             "one of " + ", ".join(PREDICTION_ENGINES),
         ),
         drain_seconds=_parsed(env, ("SHUTDOWN_DRAIN_SECONDS",), _float_in(0, 25), 20.0, "seconds 0-25"),
-        card_variables_s3_uri=_parsed(env, ("CARD_VARIABLES_S3_URI",), _s3_uri, None, "s3://bucket/key.csv"),
+        card_variables_s3_uri=_parsed(env, ("CARD_VARIABLES_S3_URI",), _s3_object_uri, None, "s3://bucket/key.csv"),
         refresh_interval_seconds=_parsed(
             env, ("CARD_VARIABLES_REFRESH_SECONDS",), _float_in(0.5, 86400), 300.0, "seconds 0.5-86400"
         ),
@@ -267,7 +273,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
         s3_read_timeout_seconds=_parsed(
             env, ("CARD_VARIABLES_S3_READ_TIMEOUT_SECONDS",), _float_in(0.1, 300), 5.0, "seconds 0.1-300"
         ),
-        s3_attempts=_parsed(env, ("CARD_VARIABLES_S3_ATTEMPTS",), _int_in(1, 10), 3, "a whole number 1-10"),
+        s3_attempts=_parsed(env, ("CARD_VARIABLES_S3_ATTEMPTS",), whole_in(1, 10), 3, "a whole number 1-10"),
         startup_s3_timeout_seconds=_parsed(
             env, ("CARD_VARIABLES_STARTUP_TIMEOUT_SECONDS",), _float_in(0.1, 30), 2.0, "seconds 0.1-30"
         ),
@@ -287,12 +293,12 @@ def from_env(env: Mapping[str, str]) -> Settings:
             "MULTI_RECORD or SINGLE_RECORD",
         ),
         max_concurrent_transforms=_parsed(
-            env, ("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS",), _int_in(1, 256), None, "a whole number 1-256"
+            env, ("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS",), whole_in(1, 256), None, "a whole number 1-256"
         ),
         default_cards=_parsed(
             env, ("DEFAULT_CARDS",), _card_list, None, "comma-separated, distinct, non-empty card ids"
         ),
-        default_reasons=_parsed(env, ("DEFAULT_REASONS",), _int_in(1, 8), None, "a whole number 1-8"),
+        default_reasons=_parsed(env, ("DEFAULT_REASONS",), whole_in(1, 8), None, "a whole number 1-8"),
         metrics_emf=_parsed(env, ("METRICS_EMF",), _boolean, False, "true or false"),
         metrics_namespace=_parsed(
             env, ("METRICS_NAMESPACE",), _namespace, "ApprovalOdds", "a CloudWatch namespace (1-255, not AWS/...)"
@@ -313,6 +319,8 @@ def from_env(env: Mapping[str, str]) -> Settings:
         endpoint_name=_parsed(env, ("METRICS_ENDPOINT_NAME",), _name, "local", "a name of at most 255 characters"),
         variant_name=_parsed(env, ("METRICS_VARIANT_NAME",), _name, "local", "a name of at most 255 characters"),
         audit_log=_parsed(env, ("AUDIT_LOG",), _boolean, True, "true or false"),
+        audit_log_direct=_parsed(env, ("AUDIT_LOG_DIRECT",), _boolean, True, "true or false"),
+        audit_log_pipe=_parsed(env, ("AUDIT_LOG_PIPE",), str, None, "a path"),
     )
     _check_transform_payload(settings)
     return settings

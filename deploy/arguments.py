@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from deploy.s3 import S3Location, parse_s3_uri
+from config.parsing import argument, whole_in
+from config.s3 import S3Location, parse_s3_object, parse_s3_uri
 
 # SageMaker resource names (models, endpoints, configs, jobs).
 SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -45,31 +46,12 @@ account_id = _matching(ACCOUNT_ID, "a 12-digit AWS account id")
 kms_key = _matching(KMS_KEY, "a KMS key id, key ARN, alias/name or alias ARN")
 
 
-def s3_uri(raw: str) -> S3Location:
-    try:
-        return parse_s3_uri(raw)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def s3_object(raw: str) -> S3Location:
-    location = s3_uri(raw)
-    if not location.key or location.key.endswith("/"):
-        raise argparse.ArgumentTypeError(f"{raw!r} names no object: expected s3://bucket/key")
-    return location
+s3_uri: Callable[[str], S3Location] = argument(parse_s3_uri)
+s3_object: Callable[[str], S3Location] = argument(parse_s3_object)
 
 
 def int_in(low: int, high: int) -> Callable[[str], int]:
-    def convert(raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            value = low - 1
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number from {low} to {high}")
-        return value
-
-    return convert
+    return argument(whole_in(low, high))
 
 
 def positive_number(raw: str) -> float:

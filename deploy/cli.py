@@ -21,11 +21,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 import config
+from config.s3 import S3Location
 from config.settings import MEDIA_TYPES
 from deploy import arguments, autoscaling, ecr, package, sagemaker, transform
 from deploy.data_capture import DataCaptureSpec
 from deploy.errors import DeployError
-from deploy.s3 import S3Location
 
 PROG = "python -m deploy"
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})

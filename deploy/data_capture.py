@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deploy.s3 import S3Location
+from config.s3 import S3Location
 
 # The media types the container reads and writes (config.settings.MEDIA_TYPES), stored as text rather than base64.
 CSV_CONTENT_TYPES = ("text/csv",)

@@ -11,8 +11,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from config.s3 import S3Location
 from deploy.errors import DeployError
-from deploy.s3 import S3Location
 from handler.model.artifact import load_artifact
 from handler.model.errors import ArtifactError
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from config.s3 import S3Location
 from deploy.errors import DeployError
-from deploy.s3 import S3Location
 
 MAX_NAME_LENGTH = 63
 # SageMaker: MaxConcurrentTransforms × MaxPayloadInMB must not exceed 100 MB.

@@ -79,6 +79,7 @@ def test_values_are_parsed_and_normalised():
         ("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "application/xml", "one of application/json"),
         ("CARD_VARIABLES_S3_URI", "https://bucket/key", "s3://bucket/key.csv"),
         ("CARD_VARIABLES_S3_URI", "s3://bucket/", "s3://bucket/key.csv"),
+        ("CARD_VARIABLES_S3_URI", "s3://Not_A_Bucket/key.csv", "s3://bucket/key.csv"),
         ("CARD_VARIABLES_REFRESH_SECONDS", "nan", "seconds"),
         ("DEFAULT_CARDS", "a,,b", "comma-separated"),
         ("DEFAULT_CARDS", "a,a", "distinct"),

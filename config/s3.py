@@ -1,4 +1,4 @@
-"""S3 locations as the commands take them (s3://bucket/key)."""
+"""S3 locations (s3://bucket/key): the one parser the settings, the catalogue refresh and the deploy tool use."""
 
 from __future__ import annotations
 
@@ -32,3 +32,11 @@ def parse_s3_uri(raw: str) -> S3Location:
     if not BUCKET.match(bucket):
         raise ValueError(f"{raw!r} does not start with a valid bucket name (3-63 lower-case letters, digits, . or -)")
     return S3Location(bucket, key)
+
+
+def parse_s3_object(raw: str) -> S3Location:
+    """Parse s3://bucket/key naming one object (not the bucket, not a prefix ending in "/")."""
+    location = parse_s3_uri(raw)
+    if not location.key or location.key.endswith("/"):
+        raise ValueError(f"{raw!r} names no object: expected s3://bucket/key")
+    return location
