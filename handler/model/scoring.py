@@ -6,6 +6,8 @@ matrix (plus the estimator's float32 copy) in one call; a block is ~8 MB and sco
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from handler.errors import Detail, bad_request
@@ -21,7 +23,7 @@ def select_cards(catalog: Catalog, requested: tuple[str, ...] | None, default: t
     wanted = requested if requested is not None else default
     if wanted is None:
         return catalog.active_rows
-    unknown = [card for card in wanted if card not in catalog.index]
+    unknown = unknown_cards(catalog, wanted)
     if unknown:
         where = "cards" if requested is not None else "DEFAULT_CARDS"
         raise bad_request(
@@ -30,6 +32,11 @@ def select_cards(catalog: Catalog, requested: tuple[str, ...] | None, default: t
             [Detail(f"unknown card id {card!r}", field=where) for card in unknown],
         )
     return np.sort(np.fromiter((catalog.index[card] for card in wanted), dtype=np.intp, count=len(wanted)))
+
+
+def unknown_cards(catalog: Catalog, wanted: Iterable[str]) -> list[str]:
+    """The ids of `wanted` that `catalog` lacks, in the order given."""
+    return [card for card in wanted if card not in catalog.index]
 
 
 def score(artifact: Artifact, catalog: Catalog, request: ScoringRequest, default: tuple[str, ...] | None) -> Prediction:

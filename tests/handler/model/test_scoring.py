@@ -9,7 +9,7 @@ from handler.errors import RequestError
 from handler.model import scoring
 from handler.model.artifact import load_artifact
 from handler.model.request import ScoringRequest
-from handler.model.scoring import score, select_cards
+from handler.model.scoring import score, select_cards, unknown_cards
 from tests.support.artifacts import applicant, pair_rows, write_artifact
 
 
@@ -64,6 +64,13 @@ def test_unknown_cards_are_a_400_naming_each(artifact):
     assert (error.status, error.code) == (400, "unknown_card")
     assert [detail.problem for detail in error.details] == ["unknown card id 'gold'", "unknown card id 'platinum'"]
     assert error.details[0].field == "cards"
+
+
+def test_unknown_cards_are_those_the_catalogue_lacks_in_the_order_asked(artifact):
+    catalog = artifact.bundled_catalog
+    assert unknown_cards(catalog, ("platinum", "card-01", "gold", "card-05")) == ["platinum", "gold"]
+    assert unknown_cards(catalog, ("card-05", "card-00")) == []
+    assert unknown_cards(catalog, ()) == []
 
 
 def test_a_subset_is_scored_like_the_full_catalogue(artifact):
