@@ -7,6 +7,8 @@ reads every worker's flag without talking to it.
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import mmap
 import os
 import socket
@@ -16,9 +18,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from handler.worker.patching import Patch, PatchError
 from handler.worker.socket_buffer import BufferedConnection
 
 PREFIX = "busy-"
+# The one patch of MMS itself: its worker loop's receive, called as retrieve_msg(cl_socket) once per request.
+RECEIVE = Patch("multi-model-server", "mms.model_service_worker", "retrieve_msg", "handler/worker/busy.py", ("conn",))
+
+log = logging.getLogger(__name__)
 
 
 class BusyFlag:
@@ -41,31 +48,49 @@ def track_requests(flag: BusyFlag) -> None:
     once per request, after sending the previous response: wrapping that name brackets the whole exchange,
     including the transfer of large bodies over MMS's socket, which the handler itself never sees. The
     wrapper also hands MMS's parser a buffered socket (handler/worker/socket_buffer.py).
+
+    An MMS whose loop has no such `retrieve_msg` stops the worker with one log line: without the flag, a SIGTERM
+    would cut its requests. (SystemExit, because MMS's model loader logs and ignores an Exception from initialize.)
     """
+    for loop in _worker_loops():
+        try:
+            RECEIVE.check(loop)
+        except PatchError as error:
+            log.error(str(error))
+            raise SystemExit(1) from None
+        _wrap_receive(loop, flag)
+
+
+def _worker_loops() -> list[ModuleType]:
+    """MMS's worker loop module in this process: none outside an MMS worker."""
     # MMS runs model_service_worker.py as a script: its loop reads globals of __main__, not of the mms module.
-    loops = [sys.modules.get(name) for name in ("__main__", "mms.model_service_worker")]
-    for loop in loops:
-        if loop is not None and hasattr(loop, "MXNetModelServiceWorker") and hasattr(loop, "retrieve_msg"):
-            _wrap_receive(loop, flag)
+    spec = importlib.util.find_spec(RECEIVE.module)
+    script = Path(spec.origin).resolve() if spec is not None and spec.origin else None
+    main = sys.modules.get("__main__")
+    ran = getattr(main, "__file__", None)
+    loops = [main] if main is not None and ran and Path(ran).resolve() == script else []
+    if RECEIVE.module in sys.modules:
+        loops.append(sys.modules[RECEIVE.module])
+    return loops
 
 
 def _wrap_receive(loop: ModuleType, flag: BusyFlag) -> None:
     # MMS's parser only calls recv(): the buffered connection stands in for the socket.
-    receive: Callable[[BufferedConnection], Any] = loop.retrieve_msg
+    receive: Callable[[BufferedConnection], Any] = getattr(loop, RECEIVE.name)
     if getattr(receive, "tracked", False):
         return
 
     buffered: dict[int, BufferedConnection] = {}
 
-    def tracked(connection: socket.socket) -> Any:
-        reader = buffered.setdefault(id(connection), BufferedConnection(connection))
+    def tracked(conn: socket.socket) -> Any:  # retrieve_msg's own parameter: RECEIVE still matches once wrapped
+        reader = buffered.setdefault(id(conn), BufferedConnection(conn))
         flag.set(False)  # the previous response has been sent
         reader.wait()  # blocks until the next request starts to arrive
         flag.set(True)
         return receive(reader)
 
     tracked.tracked = True  # type: ignore[attr-defined]
-    loop.retrieve_msg = tracked  # type: ignore[attr-defined]  # MMS's worker module, seen as a bare ModuleType
+    setattr(loop, RECEIVE.name, tracked)
 
 
 def busy_pids(directory: Path) -> list[int]:
