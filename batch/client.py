@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import TypeGuard
 
 import requests
 
 from batch.errors import TransformError
 from batch.split import MiniBatch
+from config.parsing import is_whole_in
+from config.settings import BATCH_TIMEOUT_SECONDS, DEFAULT_PAYLOAD_MB, MAX_CONCURRENT_TRANSFORMS, MAX_PAYLOAD_MB
 
 # SageMaker's defaults when neither the job nor the container says (CreateTransformJob documentation).
-DEFAULT_PAYLOAD_MB = 6
 DEFAULT_CONCURRENCY = 1
 ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
 RETRIES = 3  # SageMaker retries a failed invocation up to 3 times (ModelClientConfig.InvocationsMaxRetries)
@@ -38,13 +38,9 @@ def execution_parameters(url: str) -> ExecutionParameters:
     if not isinstance(values, dict):
         values = {}
     payload, concurrency = values.get("MaxPayloadInMB"), values.get("MaxConcurrentTransforms")
-    if not (_whole(payload, 100) and _whole(concurrency, 256)):
+    if not (is_whole_in(payload, 1, MAX_PAYLOAD_MB) and is_whole_in(concurrency, 1, MAX_CONCURRENT_TRANSFORMS)):
         return ExecutionParameters()
     return ExecutionParameters(payload, concurrency, f"{url}/execution-parameters")
-
-
-def _whole(value: object, high: int) -> TypeGuard[int]:
-    return type(value) is int and 1 <= value <= high
 
 
 @dataclass(frozen=True)
@@ -54,7 +50,7 @@ class Invoker:
     url: str
     content_type: str
     accept: str
-    timeout_seconds: float = 600.0  # SageMaker's default InvocationsTimeoutInSeconds
+    timeout_seconds: float = BATCH_TIMEOUT_SECONDS  # SageMaker's default InvocationsTimeoutInSeconds
     custom_attributes: str | None = None  # X-Amzn-SageMaker-Custom-Attributes, e.g. "reasons=4"
     retries: int = RETRIES
     pause_seconds: float = RETRY_PAUSE_SECONDS

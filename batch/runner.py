@@ -21,10 +21,17 @@ from typing import BinaryIO
 from batch.client import Invoker, execution_parameters
 from batch.errors import TransformError
 from batch.split import MiniBatch, mini_batches
-from deploy.arguments import int_in
+from config.parsing import argument, whole_in
+from config.settings import (
+    BATCH_TIMEOUT_SECONDS,
+    CSV,
+    DEFAULT_PAYLOAD_MB,
+    LINE_MEDIA_TYPES,
+    MAX_CONCURRENT_TRANSFORMS,
+    MAX_PAYLOAD_MB,
+    MAX_TOTAL_PAYLOAD_MB,
+)
 
-CONTENT_TYPES = ("text/csv", "application/jsonlines")
-MAX_TOTAL_PAYLOAD_MB = 100  # SageMaker: MaxConcurrentTransforms x MaxPayloadInMB <= 100
 MB = 1024 * 1024
 OUTPUT_SUFFIX = ".out"
 
@@ -133,7 +140,7 @@ def _files(source: Path, output: Path) -> Iterator[tuple[Path, Path]]:
 
 
 def _job(args: argparse.Namespace) -> Job:
-    if args.csv_header and args.content_type != "text/csv":
+    if args.csv_header and args.content_type != CSV:
         raise TransformError("--csv-header applies to text/csv input only")
     payload: int | None = args.max_payload_mb
     concurrency: int | None = args.concurrency
@@ -165,18 +172,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--input", required=True, help="an input file, or a directory of them (sub-folders too)")
     parser.add_argument("--output", required=True, help="directory for the .out files")
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="the server (default %(default)s)")
-    parser.add_argument("--content-type", choices=CONTENT_TYPES, default="text/csv")
+    parser.add_argument("--content-type", choices=LINE_MEDIA_TYPES, default=CSV)
     parser.add_argument(
-        "--accept", choices=CONTENT_TYPES, default="text/csv", help="a line format, so output lines match input lines"
+        "--accept", choices=LINE_MEDIA_TYPES, default=CSV, help="a line format, so output lines match input lines"
     )
     parser.add_argument(
         "--max-payload-mb",
-        type=int_in(1, 100),
-        help="largest request (default: the server's /execution-parameters, else 6)",
+        type=argument(whole_in(1, MAX_PAYLOAD_MB)),
+        help=f"largest request (default: the server's /execution-parameters, else {DEFAULT_PAYLOAD_MB})",
     )
     parser.add_argument(
         "--concurrency",
-        type=int_in(1, 256),
+        type=argument(whole_in(1, MAX_CONCURRENT_TRANSFORMS)),
         help="requests in flight, MaxConcurrentTransforms (default: the server's /execution-parameters, else 1)",
     )
     parser.add_argument(
@@ -190,6 +197,9 @@ def _parser() -> argparse.ArgumentParser:
         "need --accept application/jsonlines)",
     )
     parser.add_argument(
-        "--timeout", type=int_in(1, 3600), default=600, help="seconds per request (default %(default)s)"
+        "--timeout",
+        type=argument(whole_in(1, 3600)),
+        default=BATCH_TIMEOUT_SECONDS,
+        help="seconds per request (default %(default)s)",
     )
     return parser

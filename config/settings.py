@@ -39,6 +39,8 @@ DEFAULT_PAYLOAD_MB = 6
 MAX_PAYLOAD_MB = 100
 # SageMaker refuses a transform job whose MaxConcurrentTransforms x MaxPayloadInMB exceeds this.
 MAX_TOTAL_PAYLOAD_MB = 100
+# The most MaxConcurrentTransforms this container advises and its tools accept.
+MAX_CONCURRENT_TRANSFORMS = 256
 # SageMaker waits 600 s for a batch transform invocation (InvocationsTimeoutInSeconds); a 100 MB MultiRecord
 # request of short CSV lines takes minutes to score, so MMS must not give up after the real-time 60 s.
 BATCH_TIMEOUT_SECONDS = 600
@@ -293,7 +295,11 @@ def from_env(env: Mapping[str, str]) -> Settings:
             "MULTI_RECORD or SINGLE_RECORD",
         ),
         max_concurrent_transforms=_parsed(
-            env, ("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS",), whole_in(1, 256), None, "a whole number 1-256"
+            env,
+            ("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS",),
+            whole_in(1, MAX_CONCURRENT_TRANSFORMS),
+            None,
+            f"a whole number 1-{MAX_CONCURRENT_TRANSFORMS}",
         ),
         default_cards=_parsed(
             env, ("DEFAULT_CARDS",), _card_list, None, "comma-separated, distinct, non-empty card ids"

@@ -22,7 +22,14 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 import config
 from config.s3 import S3Location
-from config.settings import MEDIA_TYPES
+from config.settings import (
+    BATCH_TIMEOUT_SECONDS,
+    CSV,
+    DEFAULT_PAYLOAD_MB,
+    MAX_PAYLOAD_MB,
+    MAX_TOTAL_PAYLOAD_MB,
+    MEDIA_TYPES,
+)
 from deploy import arguments, autoscaling, ecr, package, sagemaker, transform
 from deploy.data_capture import DataCaptureSpec
 from deploy.errors import DeployError
@@ -130,14 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--instance-type", type=arguments.instance_type, required=True)
     sub.add_argument("--instance-count", type=arguments.int_in(1, 100), default=1)
     sub.add_argument("--job-name", type=arguments.sagemaker_name, help="default: <model name>-<UTC timestamp>")
-    sub.add_argument("--content-type", choices=MEDIA_TYPES, default="text/csv")
-    sub.add_argument("--accept", choices=MEDIA_TYPES, default="text/csv")
-    sub.add_argument("--max-payload-mb", type=arguments.int_in(1, 100), default=6)
-    sub.add_argument("--max-concurrent-transforms", type=arguments.int_in(1, 100), default=1)
+    sub.add_argument("--content-type", choices=MEDIA_TYPES, default=CSV)
+    sub.add_argument("--accept", choices=MEDIA_TYPES, default=CSV)
+    sub.add_argument("--max-payload-mb", type=arguments.int_in(1, MAX_PAYLOAD_MB), default=DEFAULT_PAYLOAD_MB)
+    # At least 1 MB each: more than MAX_TOTAL_PAYLOAD_MB in flight can never fit SageMaker's total.
+    sub.add_argument("--max-concurrent-transforms", type=arguments.int_in(1, MAX_TOTAL_PAYLOAD_MB), default=1)
     sub.add_argument("--join-input", action="store_true", help="write each input record with its odds")
     sub.add_argument("--input-filter", help="JSONPath selecting what of each input record is sent, e.g. $[1:]")
     sub.add_argument("--output-filter", help="JSONPath selecting what of each (joined) record is written")
-    sub.add_argument("--invocation-timeout", type=arguments.int_in(1, 3600), default=600, help="seconds")
+    sub.add_argument(
+        "--invocation-timeout", type=arguments.int_in(1, 3600), default=BATCH_TIMEOUT_SECONDS, help="seconds"
+    )
     sub.add_argument("--invocation-retries", type=arguments.int_in(0, 3), default=3)
 
     sub = command("ecr-repository", _ecr_repository, "print the ECR repository URI, creating the repository")

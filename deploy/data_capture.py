@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.s3 import S3Location
+from config.settings import CSV, JSON, JSONLINES
 
 # The media types the container reads and writes (config.settings.MEDIA_TYPES), stored as text rather than base64.
-CSV_CONTENT_TYPES = ("text/csv",)
-JSON_CONTENT_TYPES = ("application/json", "application/jsonlines")
+CSV_CONTENT_TYPES = (CSV,)
+JSON_CONTENT_TYPES = (JSON, JSONLINES)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from config.s3 import S3Location
+from config.settings import BATCH_TIMEOUT_SECONDS, CSV, DEFAULT_PAYLOAD_MB, MAX_TOTAL_PAYLOAD_MB
 from deploy.errors import DeployError
 
 MAX_NAME_LENGTH = 63
-# SageMaker: MaxConcurrentTransforms × MaxPayloadInMB must not exceed 100 MB.
-MAX_TOTAL_PAYLOAD_MB = 100
 
 
 @dataclass(frozen=True)
@@ -26,14 +25,14 @@ class TransformSpec:
     output: S3Location
     instance_type: str
     instance_count: int = 1
-    content_type: str = "text/csv"
-    accept: str = "text/csv"
-    max_payload_mb: int = 6
+    content_type: str = CSV
+    accept: str = CSV
+    max_payload_mb: int = DEFAULT_PAYLOAD_MB
     max_concurrent_transforms: int = 1
     join_input: bool = False
     input_filter: str | None = None  # JSONPath applied to each input record before it is sent
     output_filter: str | None = None  # JSONPath applied to the (joined) output record
-    invocation_timeout_seconds: int = 600
+    invocation_timeout_seconds: int = BATCH_TIMEOUT_SECONDS
     invocation_max_retries: int = 3
 
 
