@@ -66,6 +66,10 @@ class HostLock:
             self._handle = handle = open(LOCK_FILE, "a")  # noqa: SIM115 - held open for the lock's lifetime
             fcntl.flock(handle, fcntl.LOCK_EX)
 
+    @property
+    def held(self) -> bool:
+        return self._handle is not None
+
     def release(self) -> None:
         if self._handle is not None:
             fcntl.flock(self._handle, fcntl.LOCK_UN)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, settings
 
 from handler.model.artifact import Artifact, load_artifact
 from tests.support import figures
-from tests.support.server import REPO, HostLock, Server
+from tests.support.server import REPO, Server, Servers
 
 pytest_plugins = ["tests.s3_fixtures"]
 
@@ -44,50 +43,6 @@ def artifact(demo_model: Path) -> Artifact:
 def names(artifact: Artifact) -> tuple[str, ...]:
     """The demo model's applicant features, in metadata order."""
     return artifact.metadata.applicant_feature_names
-
-
-class Servers:
-    """At most one running server at a time; a test asking for another configuration gets a restart."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.lock = HostLock()
-        self.current: Server | None = None
-        self.current_env: dict[str, str] | None = None
-        self.started = 0
-
-    def get(self, env: Mapping[str, str]) -> Server:
-        wanted = dict(env)
-        process = self.current.process if self.current else None
-        if self.current_env == wanted and process is not None and process.poll() is None:
-            return self.current
-        self.stop()
-        self.lock.acquire()
-        self.started += 1
-        self.current = Server(self.root / f"server-{self.started}", wanted).start()
-        self.current_env = wanted
-        return self.current
-
-    @contextlib.contextmanager
-    def dedicated(self, env: Mapping[str, str]) -> Iterator[Server]:
-        """A server the test may kill, signal or break; the shared one is stopped first."""
-        self.stop()
-        self.lock.acquire()
-        self.started += 1
-        server = Server(self.root / f"server-{self.started}", dict(env))
-        try:
-            yield server.start()
-        finally:
-            server.kill()
-            self.lock.release()
-
-    def stop(self) -> None:
-        if self.current is not None:
-            try:
-                self.current.terminate()
-            finally:
-                self.current, self.current_env = None, None
-        self.lock.release()
 
 
 @pytest.fixture(scope="session")
