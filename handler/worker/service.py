@@ -19,7 +19,7 @@ from handler.codecs import encode_error, negotiate_accept
 from handler.errors import INTERNAL_ERROR, RequestError
 from handler.telemetry.metrics import Recorder, WorkerState
 from handler.telemetry.publisher import MetricsPublisher
-from handler.worker import logs
+from handler.worker import audit_output, logs
 from handler.worker.busy import BusyFlag, track_requests
 from handler.worker.inference import Model, input_fn, model_fn, output_fn, predict_fn
 from handler.worker.outcome import Outcome
@@ -51,8 +51,8 @@ class HandlerService:
         self.started_at = time.time()
         track_requests(BusyFlag(settings.control_dir))
         self.publisher = MetricsPublisher(self.recorder, self.worker_state, settings).start()
-        audit.disabled = not settings.audit_log
-        log.info("worker ready", extra={"catalog_version": self.model.catalogs.current.version})
+        route = audit_output.configure(settings, audit)
+        log.info("worker ready", extra={"catalog_version": self.model.catalogs.current.version, "audit_route": route})
 
     def handle(self, data: list[dict[str, Any]] | None, context: Any) -> list[bytes] | None:
         if data is None:  # MMS pings a freshly loaded model with no data
