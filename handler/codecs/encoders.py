@@ -225,7 +225,7 @@ def _rounded(odds: np.ndarray, scale: float) -> np.ndarray:
         total = gap + error
         back = total - gap
         residue = (gap - (total - back)) + (error - back)  # gap + error = total + residue, exactly
-        odd = (scaled[doubtful] & 1) == 1  # integer parity: float % 2 is ~20x slower
+        odd = (scaled[doubtful] & 1) == 1  # integer parity: float % 2 is much slower (docs/performance.md)
         up = (total > 0.5) | ((total == 0.5) & ((residue > 0) | ((residue == 0) & odd)))
         down = (total < -0.5) | ((total == -0.5) & ((residue < 0) | ((residue == 0) & odd)))
         scaled[doubtful] += up.astype(np.int64) - down.astype(np.int64)

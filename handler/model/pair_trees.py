@@ -11,8 +11,8 @@ With trees of up to 8 leaves (depth 3), one step more: the exit masks a tree's a
 are few (its "states"), so each catalogue also gets a table of the leaf value every (state, card) pair
 reaches, and an applicant's raw scores for all cards are one table row per tree, summed.
 
-Measured on the demo model (300 trees of depth 3, 39 cards): one applicant in ~22 µs against onnxruntime's
-~52 µs, 50 applicants in ~0.55 ms and 300 in ~3.5 ms against scikit-learn's ~1.6 ms and ~8.5 ms.
+On the demo model (300 trees of depth 3) this is the fastest engine at every call size: figures in
+docs/performance.md.
 
 Exactness, bit for bit: scikit-learn compares float32(x) <= threshold, and so does this. Its predict_stages starts
 each row's raw score at the init estimator's log-odds and adds learning_rate * leaf value tree by tree in float64;
@@ -33,7 +33,7 @@ from handler.model.tree_onnx import LEAF, UnsupportedModel, base_score, check_su
 
 MAX_LEAVES = 64  # leaf masks are at most uint64
 TABLE_LEAVES = 8  # up to 8 leaves (depth 3) a 256-entry table per tree maps a mask straight to its leaf value
-# Pairs x trees per chunk: the temporaries stay in cache (measured fastest at ~1,000-4,000 pairs of 300 trees), and
+# Pairs x trees per chunk: the temporaries stay in cache (the sizes measured fastest: docs/performance.md), and
 # an ensemble of thousands of trees gets proportionally fewer pairs per chunk rather than larger temporaries.
 VALUES_PER_CHUNK = 2048 * 300
 CACHED_CATALOGS = 4  # card halves kept: the live catalogue and the few it replaced (in-flight requests)

@@ -4,7 +4,7 @@ Engines (figures per model shape in docs/performance.md):
 - pair-trees (handler/model/pair_trees.py): the cards' half of every tree evaluated once per catalogue. With trees of up
   to 8 leaves (depth 3) a per-catalogue table makes it the fastest at every call size; with deeper trees each pair
   costs more than sklearn's traversal, so it takes calls of up to DEEP_MAX_APPLICANTS applicants (the real-time
-  ones, ~10x faster than sklearn) and sklearn the larger ones.
+  ones, where it is faster) and sklearn the larger ones.
 - onnxruntime (handler/model/tree_onnx.py): a double-precision TreeEnsemble, for calls up to `max_rows` rows (sklearn
   above); the fallback for trees pair-trees cannot hold (more than 64 leaves).
 - sklearn predict_proba.
@@ -29,12 +29,12 @@ from handler.model import tree_onnx
 from handler.model.metadata import ModelMetadata
 from handler.model.pair_trees import PairTreePredictor
 
-MAX_ROWS = 256  # the measured onnxruntime/sklearn crossover for the demo model is ~310 rows
-# Trees deeper than 3: pair-trees beats sklearn ~10x for one applicant and loses from ~10-50 applicants x 39 cards
-# (measured, docs/performance.md).
+MAX_ROWS = 256  # below the onnxruntime/sklearn crossover measured on the demo model (docs/performance.md)
+# Trees deeper than 3: pair-trees beats sklearn for a few applicants and loses on larger calls (where they cross:
+# docs/performance.md).
 DEEP_MAX_APPLICANTS = 8
-# Rows x split nodes each engine scores in the load-time check: ~1-2 s for any model the trainer allows (5,000
-# trees of depth 3 or 200 of depth 6; docs/performance.md). Small models are checked on every row below.
+# Rows x split nodes each engine scores in the load-time check: bounds its time for any model the trainer allows
+# (5,000 trees of depth 3 or 200 of depth 6; docs/performance.md). Small models are checked on every row below.
 CHECK_BUDGET = 1 << 27
 MIN_CHECK_ROWS = 512
 APPLICANT_SAMPLES = 64  # random applicants paired with every catalogue card

@@ -17,8 +17,9 @@ INPUT = "X"
 OUTPUT = "raw_score"
 ML_OPSET = 5  # TreeEnsemble with tensor (double) attributes
 LEAF = -1  # sklearn's children_left for a leaf
-# The graph is assembled in Python at ~12 µs a node (measured): beyond this many nodes (~6 s), start-up would take
-# minutes for the largest models the trainer allows (5,000 trees of depth 12), and sklearn serves instead.
+# The graph is assembled in Python node by node (its cost per node: docs/performance.md): this many nodes keep the
+# build at start-up to seconds; the largest models the trainer allows (5,000 trees of depth 12) would take minutes,
+# so sklearn serves those.
 MAX_NODES = 500_000
 
 
