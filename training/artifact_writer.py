@@ -8,7 +8,8 @@ from typing import Any
 
 import joblib
 
-from handler.model.artifact import CATALOG_FILE, METADATA_FILE, MODEL_FILE, Artifact, load_artifact
+from handler.model.artifact import METADATA_FILE, MODEL_FILE, Artifact, load_artifact
+from handler.model.catalog import CATALOG_FILE
 from handler.model.errors import ArtifactError
 from handler.model.metadata import ModelMetadata
 from training.errors import TrainingError

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from handler.model.catalog import Catalog, parse_boolean
+from config.parsing import parse_boolean
+from handler.model.catalog import Catalog
 from handler.model.features import FeatureTable, read_number, validated_features
 from handler.model.metadata import FeatureSpec, ModelMetadata
 from training.errors import TrainingError

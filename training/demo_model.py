@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from config.settings import DEMO_MODEL_DIR
+from handler.model.catalog import CATALOG_FILE
 from training.cards import BUNDLED_CARDS
 from training.demo_data import DEFAULT_SEED, DemoData, build_demo_data
 from training.paths import CARDS_CHANNEL, TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingPaths
@@ -32,7 +33,7 @@ def write_channels(paths: TrainingPaths, data: DemoData, seed: int, overrides: d
         paths.channel(channel).mkdir(parents=True, exist_ok=True)
         frame.to_csv(paths.channel(channel) / DATA_FILE, index=False, lineterminator="\n")
     paths.channel(CARDS_CHANNEL).mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(BUNDLED_CARDS, paths.channel(CARDS_CHANNEL) / "card_variables.csv")
+    shutil.copyfile(BUNDLED_CARDS, paths.channel(CARDS_CHANNEL) / CATALOG_FILE)
     description = (
         f"Demo data: {data.applicants} real credit-card applicants (R AER::CreditCard, Greene), each paired with "
         f"demo cards and labelled approved/declined by the seeded process of training/demo_data.py (seed {seed})."

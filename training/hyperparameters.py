@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from config.parsing import whole_in
 from training.errors import TrainingError
 
 # The SageMaker Python SDK adds its own sagemaker_* keys (job name, region, ...) for some estimators.
@@ -41,13 +42,7 @@ class _Rule:
 
 
 def _whole(low: int, high: int) -> _Rule:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise ValueError
-        return value
-
-    return _Rule(parse, f"a whole number {low}-{high}")
+    return _Rule(whole_in(low, high), f"a whole number {low}-{high}")
 
 
 def _real(low: float, high: float, *, low_open: bool = False) -> _Rule:

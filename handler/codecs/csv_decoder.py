@@ -20,8 +20,8 @@ from itertools import chain
 
 import numpy as np
 
+from config.parsing import parse_boolean
 from handler.errors import bad_request
-from handler.model.catalog import parse_boolean
 from handler.model.features import APPLICANT_ID, FeatureTable, read_number, validated_features
 from handler.model.metadata import ModelMetadata
 from handler.model.request import ScoringRequest

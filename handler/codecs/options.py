@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from config.parsing import parse_boolean
 from handler.errors import Detail, RequestError, bad_request
-from handler.model.catalog import parse_boolean
 from handler.model.request import ScoringRequest
 
 ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"

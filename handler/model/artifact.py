@@ -16,7 +16,7 @@ import joblib
 import numpy as np
 import sklearn
 
-from handler.model.catalog import Catalog, parse_catalog
+from handler.model.catalog import CATALOG_FILE, Catalog, parse_catalog
 from handler.model.errors import ArtifactError, CatalogError
 from handler.model.metadata import ModelMetadata, read_metadata
 from handler.model.predictor import ENGINES, PairLayout, Predictor, choose_engine
@@ -24,7 +24,6 @@ from handler.model.verdicts import artefact_key, read_verdict, write_verdict
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "model_metadata.json"
-CATALOG_FILE = "card_variables.csv"
 
 log = logging.getLogger(__name__)
 

@@ -17,23 +17,13 @@ from types import MappingProxyType
 
 import numpy as np
 
+from config.parsing import parse_boolean
 from handler.model.errors import CatalogError
 from handler.model.metadata import FeatureSpec, ModelMetadata
 
+CATALOG_FILE = "card_variables.csv"  # its name in the model directory, the S3 cache and training's cards channel
 CARD_NAME_COLUMN = "card_name"
 ACTIVE_COLUMN = "active"
-TRUE_WORDS = frozenset({"1", "true", "yes"})
-FALSE_WORDS = frozenset({"0", "false", "no"})
-
-
-def parse_boolean(text: str) -> bool | None:
-    """The contract's boolean spellings (1/0, true/false, yes/no, any case); None if it is none of them."""
-    lowered = text.strip().lower()
-    if lowered in TRUE_WORDS:
-        return True
-    if lowered in FALSE_WORDS:
-        return False
-    return None
 
 
 def content_version(data: bytes) -> str:

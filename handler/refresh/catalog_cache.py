@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handler.files import write_atomically
-from handler.model.catalog import content_version
+from handler.model.catalog import CATALOG_FILE, content_version
 
-DATA_FILE = "card_variables.csv"
 RECORD_FILE = "card_variables.json"
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ class CatalogCache:
             "version": content_version(data),
         }
         try:
-            write_atomically(self.directory / DATA_FILE, data)
+            write_atomically(self.directory / CATALOG_FILE, data)
             write_atomically(self.directory / RECORD_FILE, json.dumps(record).encode())
         except OSError as exc:
             log.warning("cannot write the catalogue cache in %s: %s", self.directory, exc.strerror or exc)
@@ -55,7 +54,7 @@ class CatalogCache:
         """The cached catalogue, or None when there is none usable (missing, unreadable, other URI, mismatched)."""
         try:
             record = json.loads((self.directory / RECORD_FILE).read_bytes())
-            data = (self.directory / DATA_FILE).read_bytes()
+            data = (self.directory / CATALOG_FILE).read_bytes()
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:

@@ -22,8 +22,7 @@ from typing import Any
 from retrying import Retrying
 
 from config.settings import Settings
-from handler.model.artifact import CATALOG_FILE
-from handler.model.catalog import Catalog, parse_catalog
+from handler.model.catalog import CATALOG_FILE, Catalog, parse_catalog
 from handler.model.errors import CatalogError
 from handler.model.metadata import ModelMetadata
 from handler.refresh.catalog_cache import CatalogCache

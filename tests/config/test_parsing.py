@@ -18,6 +18,7 @@ from config.parsing import argument, is_whole_in, parse_boolean, whole_in
         ("false", False),
         ("NO", False),
         ("maybe", None),
+        ("y", None),
         ("", None),
         ("2", None),
         ("on", None),

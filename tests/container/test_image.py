@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from config.parsing import parse_boolean
 from handler.model.artifact import load_artifact
-from handler.model.catalog import parse_boolean
 from tests.support import figures
 from tests.support.server import REPO, free_port
 from training.demo_data import DEFAULT_SEED, build_demo_data

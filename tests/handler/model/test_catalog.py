@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from handler.model.catalog import content_version, parse_boolean, parse_catalog
+from handler.model.catalog import content_version, parse_catalog
 from handler.model.errors import CatalogError
 from tests.support.artifacts import CATALOG_HEADER, catalog_csv, catalog_row, metadata
 
@@ -48,23 +48,6 @@ def test_columns_may_come_in_any_order_with_extra_columns_bom_and_crlf():
     catalog = parse(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())
     assert catalog.card_ids == ("card-00", "card-01", "card-02")
     assert np.array_equal(catalog.features, parse(catalog_csv(3)).features)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("1", True),
-        ("YES", True),
-        ("true", True),
-        ("0", False),
-        ("No", False),
-        ("FALSE", False),
-        ("y", None),
-        ("", None),
-    ],
-)
-def test_boolean_spellings(text, expected):
-    assert parse_boolean(text) is expected
 
 
 @pytest.mark.parametrize(

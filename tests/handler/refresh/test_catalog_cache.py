@@ -3,7 +3,7 @@
 import json
 
 from handler.model.catalog import content_version
-from handler.refresh.catalog_cache import DATA_FILE, RECORD_FILE, CatalogCache
+from handler.refresh.catalog_cache import CATALOG_FILE, RECORD_FILE, CatalogCache
 from tests.support.artifacts import catalog_csv
 
 URI = "s3://cards/card_variables.csv"
@@ -25,12 +25,12 @@ def test_a_cache_written_for_another_s3_object_is_not_served(tmp_path):
 def test_data_that_does_not_match_its_record_is_ignored(tmp_path):
     cache = CatalogCache(tmp_path, URI)
     cache.save(catalog_csv(3), '"e"', 1.0)
-    (tmp_path / DATA_FILE).write_bytes(catalog_csv(4))  # a writer stopped between the two renames
+    (tmp_path / CATALOG_FILE).write_bytes(catalog_csv(4))  # a writer stopped between the two renames
     assert cache.load() is None
 
 
 def test_an_unreadable_record_is_ignored(tmp_path):
-    (tmp_path / DATA_FILE).write_bytes(catalog_csv(3))
+    (tmp_path / CATALOG_FILE).write_bytes(catalog_csv(3))
     (tmp_path / RECORD_FILE).write_text("{not json")
     assert CatalogCache(tmp_path, URI).load() is None
     record = {"source_uri": URI, "etag": 7, "fetched_at": 1.0, "version": content_version(catalog_csv(3))}
