@@ -12,12 +12,11 @@ import time
 import psutil
 
 import config
-from handler.errors import RequestError
 from handler.model.artifact import Artifact, load_artifact
 from handler.model.errors import ArtifactError
-from handler.model.scoring import select_cards
+from handler.model.scoring import select_cards, unknown_cards
 from handler.telemetry import publisher as metrics_publisher
-from handler.worker import logs
+from handler.worker import audit_output, logs
 from serving import plugins, supervisor, toolkit
 from serving.json_output import JsonOutput
 from serving.mms import HANDLER_SERVICE, configure_toolkit, mms_environment
@@ -39,6 +38,8 @@ def serve(settings: config.Settings) -> int:
     for directory in (settings.log_dir, settings.control_dir, settings.catalog_cache_dir):
         directory.mkdir(parents=True, exist_ok=True)
     os.environ.update(mms_environment(settings, dict(os.environ)))
+    # The workers open the launcher's fd 1 once JsonOutput (below) has made it the pump's pipe.
+    os.environ.update(audit_output.launcher_environment(settings))
     sys.stdout.flush()
     with JsonOutput():
         configure_toolkit(settings)
@@ -49,11 +50,11 @@ def serve(settings: config.Settings) -> int:
 
 def _check_startup(settings: config.Settings, artifact: Artifact) -> None:
     catalog = artifact.bundled_catalog
-    try:
-        rows = select_cards(catalog, None, settings.default_cards)
-    except RequestError as error:
-        unknown = ", ".join(detail.problem.removeprefix("unknown card id ") for detail in error.details)
-        raise ArtifactError(f"DEFAULT_CARDS names cards the bundled catalogue lacks: {unknown}") from None
+    unknown = unknown_cards(catalog, settings.default_cards or ())
+    if unknown:
+        listed = ", ".join(repr(card) for card in unknown)
+        raise ArtifactError(f"DEFAULT_CARDS names cards the bundled catalogue lacks: {listed}")
+    rows = select_cards(catalog, None, settings.default_cards)
     log.info(
         "model loaded",
         extra={

@@ -59,9 +59,10 @@ def test_a_broken_model_stops_start_up_before_mms_with_one_line(tmp_path):
 
 def test_an_unknown_default_card_stops_start_up(tmp_path):
     model_dir = write_artifact(tmp_path / "model")
-    result = run_entrypoint("serve", env={"MODEL_DIR": str(model_dir), "DEFAULT_CARDS": "card-01,gold"})
+    result = run_entrypoint("serve", env={"MODEL_DIR": str(model_dir), "DEFAULT_CARDS": "card-01,gold,card-02,silver"})
     assert result.returncode == 1
-    assert "gold" in result.stdout + result.stderr
+    assert result.stderr.endswith(": DEFAULT_CARDS names cards the bundled catalogue lacks: 'gold', 'silver'\n")
+    assert result.stderr.count("\n") == 1
 
 
 def test_management_api_is_bound_to_loopback_even_when_serving_on_all_interfaces():
