@@ -14,6 +14,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from config.s3 import parse_s3_object
+
 # A card catalogue is a few kilobytes; anything this large is a wrong object, not a catalogue.
 MAX_CATALOG_BYTES = 16 * 1024 * 1024
 READ_CHUNK_BYTES = 64 * 1024
@@ -34,12 +36,6 @@ class S3Error(Exception):
 class S3Object:
     data: bytes
     etag: str | None
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """("bucket", "key") of an s3://bucket/key URI (config.settings has already validated its shape)."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,7 @@ class S3Source:
 
     def __init__(self, uri: str, limits: ClientLimits) -> None:
         self.uri = uri
-        self.bucket, self.key = split_s3_uri(uri)
+        self.bucket, self.key = parse_s3_object(uri)  # ValueError: not s3://bucket/key
         self.limits = limits
         # Our own session (boto3's default one is not thread-safe), created once: a session loads botocore's
         # service data, far slower than creating a client from it. Clients are created under the lock.
