@@ -17,7 +17,8 @@ from handler.model.errors import ArtifactError
 from handler.model.scoring import select_cards, unknown_cards
 from handler.telemetry import publisher as metrics_publisher
 from handler.worker import audit_output, logs
-from serving import plugins, supervisor, toolkit
+from handler.worker.patching import PatchError
+from serving import patches, plugins, supervisor
 from serving.json_output import JsonOutput
 from serving.mms import HANDLER_SERVICE, configure_toolkit, mms_environment
 
@@ -26,6 +27,11 @@ log = logging.getLogger("serving")
 
 def serve(settings: config.Settings) -> int:
     logs.configure(settings.log_level)
+    try:
+        patches.check()  # first: a toolkit or MMS release this container cannot patch fails before anything starts
+    except PatchError as error:
+        print(f"approval-odds: {error}", file=sys.stderr)
+        return 1
     plugins.warn_if_unbuilt()
     try:
         # The check runs here, once per host; the workers find its verdict in control_dir (handler/model/verdicts.py).
@@ -86,16 +92,12 @@ class Server:
         self.exit_code = 0
 
     def run(self) -> int:
-        model_server = toolkit.model_server()
         supervisor.become_subreaper()
         supervisor.clean_stale_files()
         supervisor.install_sigterm(self.request_stop)
-        model_server._retry_retrieve_mms_server_process = self._find_java
-        model_server._add_sigterm_handler = self._adopt
-        model_server._add_sigchild_handler = supervisor.install_reaper
-        model_server.REQUIREMENTS_PATH = ""  # never pip-install at start: the image is pinned
+        patches.take_over_processes(self._find_java, self._adopt, supervisor.install_reaper)
         try:
-            model_server.start_model_server(handler_service=HANDLER_SERVICE)
+            patches.model_server().start_model_server(handler_service=HANDLER_SERVICE)
             if not self.stopping:
                 log.error("MMS exited on its own")
                 self.exit_code = 1

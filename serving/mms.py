@@ -1,8 +1,8 @@
 """Configure multi-model-server for the toolkit's start_model_server, through the environment it reads.
 
 The toolkit builds MMS's config from SAGEMAKER_* variables and enables MMS_* overrides
-(enable_envvars_config=true), so everything here is an environment variable plus two module attributes
-the toolkit reads at call time (model directory, log4j config).
+(enable_envvars_config=true), so everything here is an environment variable plus the toolkit attributes that
+serving/patches.py sets (model directory, log4j config, plugins path).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from config.settings import MAX_RESPONSE_BYTES, REPO_ROOT, Settings
-from serving import plugins, toolkit
+from serving import patches, plugins
 
 HANDLER_SERVICE = "handler.worker.service"
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.xml")
@@ -47,21 +47,7 @@ def mms_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
 
 
 def configure_toolkit(settings: Settings) -> None:
-    """Point the toolkit at our model directory and log config (it reads both at call time)."""
-    from sagemaker_inference import environment
-
-    model_server = toolkit.model_server()
-
+    """Point the toolkit at our model directory, log config and plugins (it reads them at call time)."""
+    patches.point_at(settings.model_dir, LOG4J_CONFIG, plugins.BUILT_DIR if plugins.BUILT_DIR.is_dir() else None)
     # The toolkit gives its logger a plain-text handler of its own: let records reach our JSON root handler only.
     logging.getLogger("sagemaker-inference").handlers.clear()
-
-    environment.model_dir = str(settings.model_dir)
-    model_server.DEFAULT_MMS_LOG_FILE = str(LOG4J_CONFIG)
-    if plugins.BUILT_DIR.is_dir():
-        # MMS's launcher puts plugins on the Java classpath only from plugins_path in the properties file.
-        generate = model_server._generate_mms_config_properties
-
-        def with_plugins(env: object, handler_service: str | None = None) -> str:
-            return generate(env, handler_service) + f"plugins_path={plugins.BUILT_DIR}\n"
-
-        model_server._generate_mms_config_properties = with_plugins
