@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from config.settings import PAIR_TREES
 from handler.model.tree_onnx import LEAF, UnsupportedModel, base_score, check_supported
 
 MAX_LEAVES = 64  # leaf masks are at most uint64
@@ -87,7 +88,7 @@ class PairTreePredictor:
     offsets: np.ndarray  # intp, per tree
     by_mask: bool  # leaf_values holds 256 entries per tree, indexed by the whole exit mask; else by leaf number
     states: _States | None = None  # with 8-leaf masks
-    kind: str = "pair-trees"
+    kind: str = PAIR_TREES
     _card_halves: dict[int, tuple[np.ndarray, _CardHalf]] = field(default_factory=dict, repr=False)
 
     @classmethod

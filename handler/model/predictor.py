@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 from scipy.special import expit
 
+from config.settings import ONNXRUNTIME, PAIR_TREES, PREDICTION_ENGINES, SKLEARN
 from handler.model import tree_onnx
 from handler.model.metadata import ModelMetadata
 from handler.model.pair_trees import PairTreePredictor
@@ -45,7 +46,7 @@ PROBES = 5  # values per split threshold: at it, and one float64 and one float32
 log = logging.getLogger(__name__)
 
 
-ENGINES = ("pair-trees", "onnxruntime", "sklearn")  # each falls back to the ones after it
+ENGINES = PREDICTION_ENGINES  # each falls back to the ones after it
 
 
 class Predictor(Protocol):
@@ -112,7 +113,7 @@ class RowPredictor:
 class SklearnPredictor:
     estimator: Any
     column: int  # of predict_proba: class 1, approved
-    kind: str = "sklearn"
+    kind: str = SKLEARN
 
     @classmethod
     def of(cls, estimator: Any) -> SklearnPredictor:
@@ -127,7 +128,7 @@ class OnnxPredictor:
     session: Any  # onnxruntime.InferenceSession, single-threaded
     large: SklearnPredictor  # faster per row, so it takes calls above max_rows
     max_rows: int
-    kind: str = "onnxruntime"
+    kind: str = ONNXRUNTIME
 
     def approval_odds(self, pairs: np.ndarray) -> np.ndarray:
         if pairs.shape[0] > self.max_rows:
@@ -211,17 +212,17 @@ def choose_engine(
     sklearn = SklearnPredictor.of(estimator)
     baseline = RowPredictor(sklearn, layout)
     builders: dict[str, Callable[[], Predictor]] = {
-        "pair-trees": lambda: _pair_trees_for_shape(
+        PAIR_TREES: lambda: _pair_trees_for_shape(
             PairTreePredictor.build(estimator, layout.applicant_columns, layout.card_columns), baseline
         ),
-        "onnxruntime": lambda: RowPredictor(
+        ONNXRUNTIME: lambda: RowPredictor(
             OnnxPredictor(onnx_session(compile_model(estimator)), sklearn, max_rows), layout
         ),
     }
     candidates = ENGINES[ENGINES.index(engine) : -1]
-    if verified == "sklearn" or verified in candidates:
+    if verified == SKLEARN or verified in candidates:
         try:
-            predictor = builders[verified]() if verified != "sklearn" else baseline
+            predictor = builders[verified]() if verified != SKLEARN else baseline
             log.info("approval odds: %s, as checked earlier on this host", describe(predictor))
             return predictor, Verdict(verified, 0, reused=True)
         except Exception as exc:  # the environment changed under the verdict: check afresh
@@ -252,9 +253,9 @@ def choose_engine(
             time.perf_counter() - started,
         )
         return predictor, Verdict(name, len(rows))
-    if engine != "sklearn":
+    if engine != SKLEARN:
         log.warning("approval odds: using sklearn predict_proba, the compiled engines being unusable")
-    return baseline, Verdict("sklearn", 0)
+    return baseline, Verdict(SKLEARN, 0)
 
 
 def _pair_trees_for_shape(predictor: PairTreePredictor, baseline: RowPredictor) -> Predictor:
