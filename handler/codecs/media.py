@@ -9,12 +9,10 @@ from __future__ import annotations
 import functools
 import re
 
+# config.settings states the media types; the codecs take them from here, with the parsing of the headers.
+from config.settings import CSV, JSON, JSONLINES, MEDIA_TYPES  # noqa: F401
 from handler.errors import RequestError
 
-JSON = "application/json"
-CSV = "text/csv"
-JSONLINES = "application/jsonlines"
-MEDIA_TYPES = (JSON, CSV, JSONLINES)
 UTF8_NAMES = frozenset({"utf-8", "utf8"})
 # RFC 9110 qvalue: 0 to 1 with at most three decimals.
 _QVALUE = re.compile(r"0(\.\d{0,3})?|1(\.0{0,3})?")

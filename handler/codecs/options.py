@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from config.parsing import parse_boolean
+from config.parsing import is_whole_in, parse_boolean
 from handler.errors import Detail, RequestError, bad_request
 from handler.model.request import ScoringRequest
 
@@ -52,7 +52,7 @@ def reasons_option(value: Any, where: str = REASONS) -> int | None:
     """An integer 1..MAX_REASONS (null: not given); booleans, fractions and strings are refused, not coerced."""
     if value is None:
         return None
-    if type(value) is not int or not 1 <= value <= MAX_REASONS:
+    if not is_whole_in(value, 1, MAX_REASONS):
         raise invalid_option(where, f"must be an integer from 1 to {MAX_REASONS}")
     return value
 
@@ -110,7 +110,7 @@ def _attribute_int(text: str) -> int | str:
 
 
 def _positive_int(value: Any, where: str) -> int:
-    if type(value) is not int or not 1 <= value <= MAX_TOP_K:
+    if not is_whole_in(value, 1, MAX_TOP_K):
         raise invalid_option(where, "must be a positive integer")
     return value
 
