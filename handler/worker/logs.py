@@ -7,6 +7,7 @@ or feature values, and exceptions from request handling are logged by type only.
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import sys
@@ -15,11 +16,18 @@ import time
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# One encoder for every line: json.dumps(..., default=str) would build a new one per call (a line per request).
+_ENCODER = json.JSONEncoder(default=str)
+
+
+@functools.lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 def utc_timestamp(seconds: float) -> str:
     """Epoch seconds as the `time` member of every log line: 2026-12-03T01:02:03.456Z."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds * 1000) % 1000:03d}Z"
+    return _utc_second(int(seconds)) + f".{int(seconds * 1000) % 1000:03d}Z"
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,7 +45,7 @@ class JsonFormatter(logging.Formatter):
         line.update({key: value for key, value in record.__dict__.items() if key not in _RESERVED})
         if record.exc_info and record.exc_info[0] is not None:
             line["exception"] = record.exc_info[0].__name__
-        return json.dumps(line, default=str)
+        return _ENCODER.encode(line)
 
 
 def configure(level: str) -> None:

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from pathlib import Path
 
 from handler.worker import logs
 
@@ -34,3 +35,16 @@ def test_exceptions_are_logged_by_type_not_message(capsys):
     out = capsys.readouterr().out
     assert json.loads(out)["exception"] == "ValueError"
     assert "123-45-6789" not in out
+
+
+def test_time_is_utc_to_the_millisecond_across_second_boundaries():
+    assert logs.utc_timestamp(0.999) == "1970-01-01T00:00:00.999Z"
+    assert logs.utc_timestamp(1.0) == "1970-01-01T00:00:01.000Z"
+    assert logs.utc_timestamp(1_796_263_323.456) == "2026-12-03T02:02:03.456Z"
+
+
+def test_values_json_cannot_encode_are_written_as_their_text(capsys):
+    logs.configure("INFO")
+    logging.getLogger("handler").info("path", extra={"where": Path("/opt/ml/model"), "count": 2})
+    line = json.loads(capsys.readouterr().out)
+    assert (line["where"], line["count"]) == ("/opt/ml/model", 2)
