@@ -1,7 +1,7 @@
 """Where a worker's audit lines go: with one write() into the launcher's output pipe, past MMS's Java stdout relay.
 
 A worker's stdout is a pipe MMS's Java frontend reads line by line and re-logs through log4j: for the one line per
-request, that relay cost more server CPU than the line itself (docs/operations.md, "What the line costs"). The
+request, that relay cost more server CPU than the line itself (docs/performance.md, "Audit line and metrics"). The
 launcher's own stdout is the pipe its JSON pump reads (serving/json_output.py), which is where Java's output ends up
 too. The launcher names it in AUDIT_LOG_PIPE (/proc/<launcher pid>/fd/1; MMS passes its environment on to the Python
 backend, which forks the workers) and each worker opens it once. A line of at most PIPE_BUF bytes written with one
