@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import requests
 
-from bench.workload import RequestType
+from bench.workload import CSV, RequestType
 
 
 def invoke(url: str, request: RequestType, timeout: float = 600.0) -> requests.Response:
@@ -36,7 +36,7 @@ def check_answer(url: str, request: RequestType, per_applicant: bool = True) -> 
     answer = invoke(url, request, timeout=120)
     if answer.status_code != 200:
         return f"HTTP {answer.status_code}: {answer.text[:200]}"
-    if per_applicant and request.accept == "text/csv":
+    if per_applicant and request.accept == CSV:
         lines = answer.content.count(b"\n") + 1
         if lines != request.applicants:
             return f"{lines} CSV lines for {request.applicants} applicants"

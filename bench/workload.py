@@ -8,10 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from config.settings import CSV, JSON
 from handler.model.metadata import FeatureSpec, ModelMetadata
-
-CSV = "text/csv"
-JSON = "application/json"
 
 # Plausible distributions for the demo model's applicant features (clipped to the metadata's range afterwards);
 # any other numeric feature is drawn uniformly inside its range.

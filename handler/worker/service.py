@@ -16,6 +16,7 @@ from typing import Any
 
 import config
 from handler.codecs import encode_error, negotiate_accept
+from handler.codecs.media import JSON
 from handler.errors import INTERNAL_ERROR, RequestError
 from handler.telemetry.metrics import Recorder, WorkerState
 from handler.telemetry.publisher import MetricsPublisher
@@ -29,7 +30,7 @@ INFERENCE_ID = "x-amzn-sagemaker-inference-id"
 INFERENCE_ID_HEADER = "X-Amzn-SageMaker-Inference-Id"
 # InvokeEndpoint's InferenceId: 1-64 printable characters, the first not a space. Anything else is not echoed.
 VALID_INFERENCE_ID = re.compile(r"[!-~][ -~]{0,63}")
-JSON = "application/json"
+
 REASONS = {400: "Bad Request", 406: "Not Acceptable", 413: "Payload Too Large", 415: "Unsupported Media Type"}
 
 log = logging.getLogger("handler")

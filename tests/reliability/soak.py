@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from handler.model.artifact import CATALOG_FILE, load_artifact
+from handler.model.artifact import load_artifact
+from handler.model.catalog import CATALOG_FILE
 from tests.reliability import memory
 from tests.reliability.catalogues import classify, corrupt_versions, valid_edit, version_of
 from tests.reliability.load import JSON, Load, applicants, request, standard_mix
