@@ -24,7 +24,7 @@ import numpy as np
 from bench.workload import feature_columns
 from config.settings import DEMO_MODEL_DIR, REPO_ROOT
 from handler.model.artifact import load_artifact
-from handler.model.predictor import choose_engine, describe, load_predictor
+from handler.model.predictor import choose_engine, describe
 
 MODELS_DIR = REPO_ROOT / "build" / "bench-models"
 # name -> hyperparameters replacing the demo model's (training/demo_model.py)
@@ -70,7 +70,7 @@ def measure(name: str, model_dir: Path, budget_s: float) -> EngineRow:
     started = time.perf_counter()
     chosen, verdict = choose_engine(estimator, metadata, catalog.features)
     check_seconds = time.perf_counter() - started
-    sklearn = load_predictor(estimator, metadata, catalog.features, engine="sklearn")
+    sklearn = choose_engine(estimator, metadata, catalog.features, engine="sklearn")[0]
     columns = feature_columns(metadata, max(APPLICANTS), seed=5)
     applicants = np.column_stack([columns[name] for name in metadata.applicant_feature_names]).astype(np.float64)
     rows = np.flatnonzero(catalog.active)

@@ -175,24 +175,6 @@ class Verdict:
     reused: bool = False  # taken from an earlier check of the same artefact on this host: nothing checked
 
 
-def load_predictor(
-    estimator: Any,
-    metadata: ModelMetadata,
-    cards: np.ndarray | None = None,
-    *,
-    engine: str = ENGINES[0],
-    max_rows: int = MAX_ROWS,
-    compile_model: Compiler = tree_onnx.raw_score_onnx,
-    verified: str | None = None,
-) -> Predictor:
-    """The first of `engine` and the engines after it (ENGINES) that builds and gives exactly sklearn's odds;
-    `cards` (a catalogue's card feature matrix) makes the validation set realistic. `verified` names the engine an
-    earlier check of this very artefact chose (handler/model/verdicts.py): it is built without checking again."""
-    return choose_engine(
-        estimator, metadata, cards, engine=engine, max_rows=max_rows, compile_model=compile_model, verified=verified
-    )[0]
-
-
 def choose_engine(
     estimator: Any,
     metadata: ModelMetadata,
@@ -203,7 +185,10 @@ def choose_engine(
     compile_model: Compiler = tree_onnx.raw_score_onnx,
     verified: str | None = None,
 ) -> tuple[Predictor, Verdict]:
-    """load_predictor, with the verdict to keep for the next process loading the same artefact."""
+    """The first of `engine` and the engines after it (ENGINES) that builds and gives exactly sklearn's odds, and the
+    verdict to keep for the next process loading the same artefact. `cards` (a catalogue's card feature matrix) makes
+    the validation set realistic. `verified` names the engine an earlier check of this very artefact chose
+    (handler/model/verdicts.py): it is built without checking again."""
     if engine not in ENGINES:
         raise ValueError(f"unknown prediction engine {engine!r}")
     if max_rows < 1:

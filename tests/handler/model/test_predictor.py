@@ -17,7 +17,7 @@ from handler.model.predictor import (
     SizeRouted,
     SklearnPredictor,
     check_limit,
-    load_predictor,
+    choose_engine,
     onnx_session,
     validation_rows,
 )
@@ -54,7 +54,7 @@ def serving_pairs(artifact, n_applicants):
 
 
 def load(artifact, **options):
-    return load_predictor(artifact.estimator, artifact.metadata, artifact.bundled_catalog.features, **options)
+    return choose_engine(artifact.estimator, artifact.metadata, artifact.bundled_catalog.features, **options)[0]
 
 
 def fallback_warnings(caplog):
@@ -161,7 +161,7 @@ def test_trees_too_large_for_pair_trees_are_served_by_onnxruntime(small, caplog)
     labels = np.random.default_rng(0).integers(0, 2, len(pairs))
     deep = GradientBoostingClassifier(n_estimators=3, max_depth=9, random_state=0).fit(pairs, labels)
     assert max(tree.tree_.n_leaves for (tree,) in deep.estimators_) > MAX_LEAVES
-    predictor = load_predictor(deep, small.metadata, small.bundled_catalog.features)
+    predictor = choose_engine(deep, small.metadata, small.bundled_catalog.features)[0]
     assert predictor.kind == "onnxruntime"
     (warning,) = fallback_warnings(caplog)
     assert f"exceed the {MAX_LEAVES}-leaf masks" in warning.getMessage()
@@ -172,7 +172,7 @@ def test_an_unsupported_estimator_falls_back_to_sklearn(small, caplog):
 
     pairs = serving_pairs(small, 4)
     forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(pairs, np.arange(len(pairs)) % 2)
-    predictor = load_predictor(forest, small.metadata)
+    predictor = choose_engine(forest, small.metadata)[0]
     assert predictor.kind == "sklearn"
     pair_trees, onnx, fallback = (warning.getMessage() for warning in fallback_warnings(caplog))
     for message in (pair_trees, onnx):
@@ -238,7 +238,7 @@ def deep_model(small, **options):
 
 def test_deep_trees_go_to_pair_trees_for_small_calls_and_to_sklearn_for_large_ones(small, monkeypatch):
     deep = deep_model(small, n_estimators=10, max_depth=5)
-    predictor = load_predictor(deep, small.metadata, small.bundled_catalog.features)
+    predictor = choose_engine(deep, small.metadata, small.bundled_catalog.features)[0]
     assert isinstance(predictor, SizeRouted) and predictor.kind == "pair-trees"
     answered = []
     for engine in (PairTreePredictor, RowPredictor):
@@ -269,5 +269,5 @@ def test_the_check_scores_a_bounded_number_of_rows_however_many_trees(small, mon
     limit = check_limit(splits)
     assert limit == predictor_module.MIN_CHECK_ROWS < len(splits)  # unbounded, 5 probe rows per split and more
     assert len(validation_rows(small.metadata, cards, splits)) == limit
-    assert load_predictor(large, small.metadata, cards).kind == "pair-trees"
+    assert choose_engine(large, small.metadata, cards)[0].kind == "pair-trees"
     assert sum(scored) <= 2 * limit  # every validation row once, the grid's applicants x cards once more
