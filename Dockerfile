@@ -59,9 +59,8 @@ COPY config/ config/
 COPY handler/ handler/
 COPY serving/ serving/
 COPY training/ training/
-# `transform`: the batch runner, and the one deploy module it takes its argument checks from (no AWS calls).
+# `transform`: the local batch runner (the AWS deployment tool, deploy/, stays out of the image).
 COPY batch/ batch/
-COPY deploy/__init__.py deploy/arguments.py deploy/s3.py deploy/
 COPY --from=builder /build/build/plugins/ build/plugins/
 
 ENV PATH=/opt/venv/bin:$PATH \

@@ -261,11 +261,11 @@ def test_train_in_the_image_builds_the_same_model_as_the_dev_environment(image: 
     assert in_image.metrics == on_host.metrics  # same pins, same data: the same fit (metrics to six decimals)
 
 
-def test_image_ships_no_compiler_jdk_or_package_cache(image: str) -> None:
+def test_image_ships_no_compiler_jdk_package_cache_or_deployment_tool(image: str) -> None:
     probe = (
         "for tool in javac jar gcc cc make; do command -v $tool; done;"
         " find /var/lib/apt/lists /var/cache/apt -type f ! -name lock;"
-        " ls -d /root/.cache 2>/dev/null; true"
+        " ls -d /root/.cache /opt/program/deploy 2>/dev/null; true"
     )
     result = podman("run", "--rm", "--user", "0", "--entrypoint", "sh", image, "-c", probe)
     assert result.stdout.strip() == ""
