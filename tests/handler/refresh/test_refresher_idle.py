@@ -6,19 +6,13 @@ from __future__ import annotations
 import threading
 import time
 
-import config
 from handler.worker import inference
 from tests.support.artifacts import write_artifact
+from tests.support.worker_settings import use_worker_settings
 
 
 def test_the_refresher_of_a_bundled_only_worker_does_not_spin_after_the_interval(tmp_path, monkeypatch):
-    env = {
-        "CONTROL_DIR": str(tmp_path / "control"),
-        "CARD_VARIABLES_CACHE_DIR": str(tmp_path / "cache"),
-        "CARD_VARIABLES_REFRESH_SECONDS": "0.5",
-        "CARD_VARIABLES_REFRESH_JITTER": "0",
-    }
-    monkeypatch.setattr(config, "load", lambda: config.from_env(env))
+    use_worker_settings(monkeypatch, tmp_path, CARD_VARIABLES_REFRESH_SECONDS="0.5", CARD_VARIABLES_REFRESH_JITTER="0")
     model = inference.model_fn(str(write_artifact(tmp_path / "model", n_cards=3)))
     try:
         thread = next(t for t in threading.enumerate() if t.name == "catalog-refresher")

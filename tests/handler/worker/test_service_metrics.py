@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-import config
 from handler.worker import logs, service
 from tests.support.artifacts import applicant, write_artifact
 from tests.support.emf import emf_problems
+from tests.support.worker_settings import use_worker_settings
 
 
 class Context:
@@ -41,13 +41,7 @@ class Context:
 @pytest.fixture
 def handler(tmp_path, monkeypatch):
     model_dir = str(write_artifact(tmp_path / "model", n_cards=6))
-    env = {
-        "CONTROL_DIR": str(tmp_path / "control"),
-        "CARD_VARIABLES_CACHE_DIR": str(tmp_path / "cache"),
-        "METRICS_EMF": "true",
-        "METRICS_INTERVAL_SECONDS": "3600",
-    }
-    monkeypatch.setattr(config, "load", lambda: config.from_env(env))
+    use_worker_settings(monkeypatch, tmp_path, METRICS_EMF="true", METRICS_INTERVAL_SECONDS="3600")
     handler = service.HandlerService()
     handler.initialize(Context(model_dir))
     yield handler, model_dir
@@ -119,12 +113,7 @@ def test_the_handler_module_defines_exactly_one_class_as_mms_requires():
 
 def test_audit_log_false_drops_the_audit_line_but_not_the_counting(tmp_path, monkeypatch, capsys):
     model_dir = str(write_artifact(tmp_path / "model", n_cards=3))
-    env = {
-        "CONTROL_DIR": str(tmp_path / "control"),
-        "CARD_VARIABLES_CACHE_DIR": str(tmp_path / "cache"),
-        "AUDIT_LOG": "false",
-    }
-    monkeypatch.setattr(config, "load", lambda: config.from_env(env))
+    use_worker_settings(monkeypatch, tmp_path, AUDIT_LOG="false")
     handler = service.HandlerService()
     handler.initialize(Context(model_dir))
     try:
