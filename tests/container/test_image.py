@@ -191,6 +191,17 @@ def test_applicant_values_never_reach_the_logs(container: dict[str, str]) -> Non
     assert str(MARKER_INCOME) not in logs.stdout + logs.stderr
 
 
+def test_every_invocation_has_its_audit_line_written_past_javas_relay(container: dict[str, str]) -> None:
+    """In the image (non-root user, podman's log pipe) each worker opens the launcher's output for its audit lines."""
+    response = requests.post(f"{container['url']}/invocations", json={"applicant": APPLICANT}, timeout=60)
+    request_id = response.headers["X-Request-Id"]
+    lines = [json.loads(line) for line in podman("logs", container["name"]).stdout.splitlines() if line.startswith("{")]
+    routes = [line["audit_route"] for line in lines if line.get("message") == "worker ready"]
+    assert routes and set(routes) == {"direct"}
+    audits = [line for line in lines if line.get("logger") == "handler.audit" and line.get("request_id") == request_id]
+    assert [(audit["status"], audit["applicants"]) for audit in audits] == [(200, 1)]
+
+
 def test_start_up_logs_no_errors(container: dict[str, str]) -> None:
     logs = podman("logs", container["name"])
     output = logs.stdout + logs.stderr
